@@ -22,6 +22,7 @@ class FrameBatch:
 
     times: np.ndarray  # float64 (n,)
     images: np.ndarray  # uint8 (n, H, W, 3), RGB
+    backend: str = ""  # which decoder produced these frames ("decord" or "pyav")
 
 
 class Decoder(Protocol):

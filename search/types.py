@@ -24,7 +24,8 @@ class ModelIdentity:
     image_size: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
-    weights_sha256: str = ""  # for local files: content hash, so two different files never pass as one
+    # For local files: a content hash, so two different files never pass as one.
+    weights_sha256: str = ""
 
     @property
     def label(self) -> str:

@@ -1,0 +1,186 @@
+"""Pydantic request and response models: they make the published OpenAPI schema precise."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_K = 200  # results per page
+MAX_FILTER_IDS = 1000
+MAX_PREFIXES = 32
+MAX_PATH_CHARS = 4096
+MAX_QUERY_CHARS = 2000
+MAX_ID = 2**63 - 1
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Machine-readable error code, e.g. `bad_query`.")
+    message: str = Field(description="What went wrong, for a person.")
+    details: list[dict[str, str]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class SearchParams(BaseModel):
+    """Options shared by text and image search."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(10, ge=1, le=MAX_K, description="Results (clips or groups) per page.")
+    offset: int = Field(0, ge=0, le=100_000, description="Results to skip (pagination).")
+    group_by: Literal["clip", "video"] = Field(
+        "clip", description="`video`: one result per video, with its matching clips."
+    )
+    per_video: int | None = Field(
+        None, ge=1, le=1000, description="At most this many clips of one video."
+    )
+    video_ids: list[int] | None = Field(
+        None, max_length=MAX_FILTER_IDS, description="Only search these videos."
+    )
+    path_prefix: list[str] | None = Field(
+        None, max_length=MAX_PREFIXES, description="Only videos whose path starts with one."
+    )
+    min_score: float | None = Field(
+        None, ge=-1.0, le=1.0, description="Drop clips with a lower cosine similarity."
+    )
+
+
+class TextSearchRequest(SearchParams):
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="Text, any language.")
+
+
+class Moment(BaseModel):
+    """One matching moment of a video, ready to show and play."""
+
+    rank: int = Field(description="1-based rank in the whole result list.")
+    video_id: int
+    path: str
+    title: str = Field(description="The video's file name.")
+    start: float = Field(description="Seconds from the start of the video.")
+    end: float
+    score: float = Field(description="Cosine similarity to the query.")
+    segment_ids: list[int]
+    thumbnail_url: str
+    stream_url: str = Field(description="The video, positioned at the moment (`#t=start`).")
+
+
+class VideoGroup(BaseModel):
+    """All matching moments of one video (``group_by=video``)."""
+
+    rank: int
+    video_id: int
+    path: str
+    title: str
+    score: float = Field(description="Best clip score of the video.")
+    clip_count: int = Field(description="Matching clips of this video in the result window.")
+    thumbnail_url: str
+    stream_url: str
+    clips: list[Moment]
+
+
+class SearchResponse(BaseModel):
+    query: str | None = Field(description="The text query, or null for an image query.")
+    group_by: Literal["clip", "video"]
+    total: int = Field(description="Results (clips or groups) available for this query.")
+    offset: int
+    k: int
+    next_offset: int | None = Field(description="Offset of the next page, null on the last.")
+    library_empty: bool = Field(description="True when nothing is indexed yet.")
+    results: list[Moment] = Field(description="Clips, best first (group_by=clip).")
+    groups: list[VideoGroup] = Field(description="Videos, best first (group_by=video).")
+
+
+class SegmentOut(BaseModel):
+    id: int
+    start: float
+    end: float
+    n_frames: int
+    thumbnail_url: str
+
+
+class VideoOut(BaseModel):
+    id: int
+    path: str
+    title: str
+    status: str = Field(description="`indexed` or `failed`.")
+    error: str | None
+    size: int
+    duration: float | None
+    fps: float | None
+    width: int | None
+    height: int | None
+    backend: str | None
+    n_frames: int
+    n_segments: int
+    stream_url: str
+
+
+class VideoDetail(VideoOut):
+    segments: list[SegmentOut]
+
+
+class VideoList(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None
+    videos: list[VideoOut]
+
+
+class Deleted(BaseModel):
+    id: int
+    deleted: bool = True
+
+
+class IndexRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(
+        min_length=1,
+        max_length=256,
+        description="Files or folders inside a configured media root (relative paths are "
+        "taken relative to the first root).",
+    )
+    fps: float = Field(1.0, gt=0, le=30, description="Frames sampled per second of video.")
+
+
+class FileResult(BaseModel):
+    path: str
+    status: str
+    reason: str
+    video_id: int | None
+    frames: int
+
+
+class Job(BaseModel):
+    id: str
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    paths: list[str]
+    files_total: int | None = Field(description="Video files found; null until discovered.")
+    files_done: int
+    files_indexed: int
+    files_unchanged: int
+    files_failed: int
+    frames: int
+    current_file: str | None
+    created_at: float = Field(description="Unix time.")
+    started_at: float | None
+    finished_at: float | None
+    elapsed_s: float
+    eta_s: float | None = Field(description="Estimated seconds left, null when unknown.")
+    error: str | None
+    failures: list[FileResult]
+
+
+class JobList(BaseModel):
+    jobs: list[Job]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    videos: int
+    model: str | None
+    jobs_running: int

@@ -1,0 +1,162 @@
+"""Text or image in, one page of ranked moments out, via the one search path (``Searcher``).
+
+Each query ranks up to ``result_window`` clips once; pages are slices of that list, cached per
+(query, filters, library generation), so pages never overlap and ``total`` stays the same
+while the library does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import PurePath
+
+import numpy as np
+
+from api.server.schemas import Moment, SearchParams, SearchResponse, VideoGroup
+from api.server.segment_lookup import SegmentLookup
+from api.server.state import ServerState
+from api.server.urls import stream_url, thumbnail_url
+from search.query import Searcher, SearchOptions
+from search.types import Clip
+
+CACHE_ENTRIES = 64
+
+
+class ResultCache:
+    """A small LRU of ranked clip lists."""
+
+    def __init__(self, size: int = CACHE_ENTRIES) -> None:
+        self._items: OrderedDict[Hashable, list[Clip]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> list[Clip] | None:
+        with self._lock:
+            clips = self._items.get(key)
+            if clips is not None:
+                self._items.move_to_end(key)
+            return clips
+
+    def put(self, key: Hashable, clips: list[Clip]) -> None:
+        with self._lock:
+            self._items[key] = clips
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def run_search(
+    state: ServerState,
+    cache: ResultCache,
+    lookup: SegmentLookup,
+    params: SearchParams,
+    query_key: Hashable,
+    embed: Callable[[Searcher], np.ndarray],
+    query_text: str | None,
+) -> SearchResponse:
+    """Rank clips for one query (``embed`` turns it into a vector) and cut out one page."""
+    generation = state.refresh()
+    with state.lock:
+        empty = state.library.count_videos("indexed") == 0
+        allowed = None if empty else _allowed_videos(state, params)
+    if empty or allowed == ():
+        return _page(params, [], query_text, library_empty=empty)
+    per_video = params.per_video if params.group_by == "clip" else None
+    key = (query_key, per_video, allowed, params.min_score, generation)
+    clips = cache.get(key)
+    if clips is None:
+        searcher = state.searcher()
+        vector = embed(searcher)
+        options = SearchOptions(
+            k=state.config.result_window,
+            per_video=per_video,
+            video_ids=allowed,
+            min_score=params.min_score,
+        )
+        with state.lock:
+            clips = searcher.search_vector(vector, options)
+        cache.put(key, clips)
+    lookup.remember(clips)
+    return _page(params, clips, query_text, library_empty=False)
+
+
+def _allowed_videos(state: ServerState, params: SearchParams) -> tuple[int, ...] | None:
+    """The video ids the filters allow (sorted), or None when nothing is filtered."""
+    if params.video_ids is None and params.path_prefix is None:
+        return None
+    ids: set[int] | None = set(params.video_ids) if params.video_ids is not None else None
+    if params.path_prefix is not None:
+        prefixes = tuple(params.path_prefix)
+        matching = {
+            v.id for v in state.library.videos(status="indexed") if v.path.startswith(prefixes)
+        }
+        ids = matching if ids is None else ids & matching
+    return tuple(sorted(ids or ()))
+
+
+def _page(
+    params: SearchParams, clips: list[Clip], query: str | None, *, library_empty: bool
+) -> SearchResponse:
+    results: list[Moment] = []
+    groups: list[VideoGroup] = []
+    if params.group_by == "video":
+        all_groups = _groups(clips, params.per_video)
+        total = len(all_groups)
+        groups = all_groups[params.offset : params.offset + params.k]
+    else:
+        total = len(clips)
+        window = clips[params.offset : params.offset + params.k]
+        results = [moment(c, params.offset + i + 1) for i, c in enumerate(window)]
+    end = params.offset + params.k
+    return SearchResponse(
+        query=query,
+        group_by=params.group_by,
+        total=total,
+        offset=params.offset,
+        k=params.k,
+        next_offset=end if end < total else None,
+        library_empty=library_empty,
+        results=results,
+        groups=groups,
+    )
+
+
+def moment(clip: Clip, rank: int) -> Moment:
+    return Moment(
+        rank=rank,
+        video_id=clip.video_id,
+        path=clip.path,
+        title=PurePath(clip.path).name,
+        start=round(clip.start, 3),
+        end=round(clip.end, 3),
+        score=round(clip.score, 6),
+        segment_ids=list(clip.segment_ids),
+        thumbnail_url=thumbnail_url(clip.segment_ids[0]),
+        stream_url=stream_url(clip.video_id, clip.start),
+    )
+
+
+def _groups(clips: list[Clip], per_video: int | None) -> list[VideoGroup]:
+    by_video: dict[int, list[Clip]] = {}
+    for clip in clips:  # best first, so each group's first clip is its best
+        by_video.setdefault(clip.video_id, []).append(clip)
+    groups = []
+    for rank, (video_id, video_clips) in enumerate(by_video.items(), 1):
+        best = video_clips[0]
+        shown = video_clips[:per_video] if per_video else video_clips
+        groups.append(
+            VideoGroup(
+                rank=rank,
+                video_id=video_id,
+                path=best.path,
+                title=PurePath(best.path).name,
+                score=round(best.score, 6),
+                clip_count=len(video_clips),
+                thumbnail_url=thumbnail_url(best.segment_ids[0]),
+                stream_url=stream_url(video_id, best.start),
+                clips=[moment(c, i + 1) for i, c in enumerate(shown)],
+            )
+        )
+    return groups

@@ -1,0 +1,294 @@
+// vidseek web page: search moments by text (any language) or image, play them in place.
+"use strict";
+
+(() => {
+  const KEY_STORAGE = "vidseek.apiKey";
+  const KEY_COOKIE = "vidseek_key"; // lets <video>/<img> (which send no headers) reach media
+  const PAGE = 24;
+
+  const $ = (id) => document.getElementById(id);
+  const els = {
+    form: $("search-form"), q: $("q"), image: $("image-input"), perVideo: $("per-video"),
+    results: $("results"), empty: $("empty"), more: $("more"), summary: $("summary"),
+    banner: $("banner"), player: $("player"), playerPanel: $("player-panel"),
+    playerTitle: $("player-title"), playerRange: $("player-range"), playerClose: $("player-close"),
+    keyBtn: $("key-btn"), keyState: $("key-state"), keyPanel: $("key-panel"),
+    keyForm: $("key-form"), keyInput: $("key-input"), keyClear: $("key-clear"),
+    info: $("library-info"),
+  };
+  let current = null; // {kind: "text"|"image", q, file, offset, total}
+
+  // ---- API key -------------------------------------------------------------------------
+  const getKey = () => localStorage.getItem(KEY_STORAGE) || "";
+  function setKey(key) {
+    if (key) {
+      localStorage.setItem(KEY_STORAGE, key);
+      document.cookie = `${KEY_COOKIE}=${encodeURIComponent(key)}; path=/; SameSite=Strict`;
+    } else {
+      localStorage.removeItem(KEY_STORAGE);
+      document.cookie = `${KEY_COOKIE}=; path=/; max-age=0; SameSite=Strict`;
+    }
+    els.keyState.textContent = key ? "key set" : "API key";
+  }
+  setKey(getKey()); // refresh the cookie from storage
+
+  // ---- HTTP ----------------------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+  }
+
+  async function api(path, options = {}) {
+    const headers = new Headers(options.headers || {});
+    const key = getKey();
+    if (key) headers.set("X-API-Key", key);
+    let response;
+    try {
+      response = await fetch(path, { ...options, headers });
+    } catch (err) {
+      throw new ApiError(0, "network", "The server cannot be reached. Is `vidseek serve` running?");
+    }
+    let body = null;
+    try { body = await response.json(); } catch { /* not JSON */ }
+    if (!response.ok) {
+      const err = body && body.error ? body.error : {};
+      throw new ApiError(response.status, err.code || "error",
+        err.message || `The server answered ${response.status}.`);
+    }
+    return body;
+  }
+
+  // ---- rendering helpers ---------------------------------------------------------------
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === "class") node.className = v;
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v);
+    }
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  function clock(seconds) {
+    const s = Math.max(0, seconds);
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    const ss = sec.toFixed(1).padStart(4, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+  }
+
+  function showBanner(message, kind = "error") {
+    els.banner.textContent = message;
+    els.banner.className = `banner ${kind}`;
+    els.banner.hidden = false;
+  }
+  const hideBanner = () => { els.banner.hidden = true; };
+
+  function showError(err) {
+    if (err.status === 401) {
+      showBanner(`${err.message}. Enter the API key (top right).`);
+      els.keyPanel.hidden = false;
+      els.keyInput.focus();
+    } else {
+      showBanner(err.message || String(err));
+    }
+  }
+
+  function setEmpty(message) {
+    els.empty.textContent = "";
+    if (message) {
+      els.empty.append(...message);
+      els.empty.hidden = false;
+    } else {
+      els.empty.hidden = true;
+    }
+  }
+
+  function card(moment, extra) {
+    const range = `${clock(moment.start)} – ${clock(moment.end)}`;
+    const pct = Math.round(Math.max(0, Math.min(1, moment.score)) * 100);
+    const img = el("img", { src: moment.thumbnail_url, alt: "", loading: "lazy", decoding: "async" });
+    img.addEventListener("error", () => img.classList.add("broken"), { once: true });
+    const bar = el("span", { class: "score-bar" }, el("span", { class: "score-fill" }));
+    bar.firstChild.style.setProperty("width", `${pct}%`);
+    const node = el("button", {
+      class: "card", type: "button", title: `Play ${moment.title} from ${clock(moment.start)}`,
+      dataset: {
+        videoId: String(moment.video_id), start: String(moment.start),
+        end: String(moment.end), stream: moment.stream_url,
+      },
+      onclick: () => play(moment),
+    },
+    el("span", { class: "thumb" }, img, el("span", { class: "badge" }, range)),
+    el("span", { class: "card-body" },
+      el("span", { class: "title" }, moment.title),
+      el("span", { class: "meta" },
+        el("span", { class: "score" }, `score ${moment.score.toFixed(3)}`), bar,
+        extra ? el("span", { class: "count" }, extra) : ""),
+    ));
+    return node;
+  }
+
+  // ---- playing a moment ----------------------------------------------------------------
+  function play(moment) {
+    const video = els.player;
+    const start = Number(moment.start);
+    els.playerPanel.hidden = false;
+    els.playerTitle.textContent = moment.title;
+    els.playerRange.textContent = `${clock(moment.start)} – ${clock(moment.end)}`;
+    video.dataset.start = String(start);
+    video.dataset.seeked = "";
+    const seek = () => {
+      if (Math.abs(video.currentTime - start) > 0.05) video.currentTime = start;
+      else video.dataset.seeked = String(video.currentTime);
+    };
+    video.onloadedmetadata = seek;
+    video.onseeked = () => { video.dataset.seeked = String(video.currentTime); };
+    video.onerror = () => showBanner("This video cannot be played here (missing file or a format the browser lacks).");
+    const src = `${moment.stream_url.split("#")[0]}#t=${start}`;
+    if (video.getAttribute("src") === src && video.readyState >= 1) {
+      seek();
+    } else {
+      video.src = src;
+    }
+    video.play().catch(() => { /* autoplay may be refused; controls still work */ });
+    els.playerPanel.scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
+  els.playerClose.addEventListener("click", () => {
+    els.player.pause();
+    els.player.removeAttribute("src");
+    els.player.load();
+    els.playerPanel.hidden = true;
+  });
+
+  // ---- searching -----------------------------------------------------------------------
+  async function runSearch(reset) {
+    if (!current) return;
+    hideBanner();
+    if (reset) {
+      current.offset = 0;
+      els.results.textContent = "";
+      setEmpty(null);
+      els.summary.textContent = "Searching…";
+    }
+    const groupByVideo = els.perVideo.checked;
+    els.more.hidden = true;
+    document.body.classList.add("busy");
+    try {
+      let data;
+      if (current.kind === "text") {
+        data = await api("/search", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            q: current.q, k: PAGE, offset: current.offset,
+            group_by: groupByVideo ? "video" : "clip",
+          }),
+        });
+      } else {
+        const form = new FormData();
+        form.append("image", current.file);
+        form.append("k", String(PAGE));
+        form.append("offset", String(current.offset));
+        form.append("group_by", groupByVideo ? "video" : "clip");
+        data = await api("/search/image", { method: "POST", body: form });
+      }
+      render(data);
+    } catch (err) {
+      els.summary.textContent = "";
+      showError(err);
+    } finally {
+      document.body.classList.remove("busy");
+    }
+  }
+
+  function render(data) {
+    const items = data.group_by === "video" ? data.groups : data.results;
+    for (const item of items) {
+      if (data.group_by === "video") {
+        const best = { ...item.clips[0], title: item.title };
+        const extra = `${item.clip_count} clip${item.clip_count === 1 ? "" : "s"}`;
+        els.results.append(card(best, extra));
+      } else {
+        els.results.append(card(item));
+      }
+    }
+    current.offset = data.next_offset ?? data.offset + items.length;
+    const shown = els.results.childElementCount;
+    const what = current.kind === "text" ? `“${current.q}”` : "the image";
+    const unit = data.group_by === "video" ? "video" : "moment";
+    if (data.library_empty) {
+      els.summary.textContent = "";
+      setEmpty([el("strong", {}, "The library is empty."), el("br"),
+        "Index some videos first: ", el("code", {}, "vidseek index ~/Videos")]);
+    } else if (data.total === 0) {
+      els.summary.textContent = "";
+      setEmpty([el("strong", {}, "No results "), `for ${what}.`, el("br"),
+        "Try other words, or another language."]);
+    } else {
+      els.summary.textContent = `${data.total} ${unit}${data.total === 1 ? "" : "s"} for ${what}` +
+        (shown < data.total ? ` · showing ${shown}` : "");
+    }
+    els.more.hidden = data.next_offset == null;
+  }
+
+  els.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const q = els.q.value.trim();
+    if (!q) { showBanner("Type what you are looking for.", "info"); return; }
+    current = { kind: "text", q, offset: 0 };
+    const url = new URL(location.href);
+    url.searchParams.set("q", q);
+    history.replaceState(null, "", url);
+    runSearch(true);
+  });
+
+  els.image.addEventListener("change", () => {
+    const file = els.image.files && els.image.files[0];
+    if (!file) return;
+    current = { kind: "image", file, offset: 0 };
+    els.q.value = "";
+    runSearch(true);
+    els.image.value = "";
+  });
+
+  els.perVideo.addEventListener("change", () => runSearch(true));
+  els.more.addEventListener("click", () => runSearch(false));
+
+  // ---- key panel -----------------------------------------------------------------------
+  els.keyBtn.addEventListener("click", () => {
+    els.keyPanel.hidden = !els.keyPanel.hidden;
+    if (!els.keyPanel.hidden) els.keyInput.focus();
+  });
+  els.keyForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    setKey(els.keyInput.value.trim());
+    els.keyInput.value = "";
+    els.keyPanel.hidden = true;
+    hideBanner();
+    loadInfo();
+    if (current) runSearch(true);
+  });
+  els.keyClear.addEventListener("click", () => { setKey(""); els.keyPanel.hidden = true; });
+
+  // ---- library info --------------------------------------------------------------------
+  async function loadInfo() {
+    try {
+      const health = await api("/health");
+      els.info.textContent = health.videos
+        ? `${health.videos} video${health.videos === 1 ? "" : "s"} indexed · ${health.model}`
+        : "library is empty";
+      if (!health.videos && !current) {
+        setEmpty([el("strong", {}, "The library is empty."), el("br"),
+          "Index some videos first: ", el("code", {}, "vidseek index ~/Videos")]);
+      }
+    } catch (err) {
+      els.info.textContent = "server unreachable";
+    }
+  }
+
+  loadInfo();
+  const initial = new URL(location.href).searchParams.get("q");
+  if (initial) { els.q.value = initial; els.form.requestSubmit(); }
+})();

@@ -1,0 +1,288 @@
+"""Run a decoder in a separate process, so a hang, a crash or a memory blow-up costs one file.
+
+One worker process is kept for many files and replaced only after it was killed or died.
+Frames stream back through a pipe: the worker blocks while the reader is busy, so at most
+about one batch is in flight. The wall-clock limit counts the time the reader spends
+waiting for the worker during one file (time the reader spends on the frames itself, e.g.
+encoding them, is not charged to the decoder).
+
+The worker is a fresh interpreter (``python -c``, never ``fork``: the parent has torch
+threads), so it does not re-import the caller's main script; the decoder factory is sent
+pickled and must be importable by name (not defined in ``__main__``). On Linux the worker
+is SIGKILLed if the thread that started it exits. Not thread-safe: one per thread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import pickle
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from indexer.frames import Decoder, FrameBatch
+from search.errors import DecodeError, DecodeTimeout
+from search.types import VideoInfo
+
+_EXIT_OOM = 86  # worker exit code when even reporting MemoryError failed
+_STARTUP_TIMEOUT = 120.0  # seconds for a fresh worker to import and build its decoder
+
+
+_BOOTSTRAP = (
+    "import sys, json; sys.path[:0] = json.loads(sys.argv[1]); "
+    "from indexer.isolation import _worker_main; _worker_main(int(sys.argv[2]))"
+)
+
+
+def _worker_main(fd: int) -> None:
+    """Entry point of the worker interpreter: ``fd`` is its end of a socket pair."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if not os.environ.get("VIDSEEK_DECODER_LOGS"):
+        _quiet_native_logs()
+    conn = Connection(fd)
+    try:
+        factory, memory_limit = conn.recv()
+    except Exception as e:  # noqa: BLE001 - e.g. the factory is not importable here
+        conn.send(("error", f"decoder could not start: {type(e).__name__}: {e}"))
+        return
+    _worker(conn, factory, memory_limit)
+
+
+def _quiet_native_logs() -> None:
+    """FFmpeg and decord chatter on stderr about every damaged file; reasons come back anyway."""
+    import av.logging
+
+    av.logging.set_level(av.logging.PANIC)
+    try:
+        import decord
+
+        decord.logging.set_level(decord.logging.QUIET)
+    except ImportError:
+        pass
+
+
+def _worker(conn: Connection, factory: Callable[[], Decoder], memory_limit: int | None) -> None:
+    """Worker loop: build the decoder, then serve probe/frames requests until the pipe closes."""
+    try:
+        decoder = factory()
+        if memory_limit:
+            # After the imports: libraries reserve address space when loaded.
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    except BaseException as e:  # noqa: BLE001 - reported to the parent, then exit
+        conn.send(("error", f"decoder could not start: {type(e).__name__}: {e}"))
+        return
+    conn.send(("ready", None))
+    while True:
+        try:
+            op, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if op == "probe":
+                conn.send(("info", decoder.probe(*args)))
+            else:
+                for batch in decoder.frames(*args):
+                    conn.send(("batch", batch))
+                conn.send(("done", None))
+        except MemoryError:
+            try:
+                conn.send(("memory", None))
+            except BaseException:  # noqa: BLE001
+                pass
+            os._exit(_EXIT_OOM)
+        except DecodeTimeout as e:
+            conn.send(("timeout", str(e)))
+        except DecodeError as e:
+            conn.send(("error", str(e)))
+        except Exception as e:  # noqa: BLE001 - any decoder bug becomes a per-file error
+            conn.send(("error", f"{type(e).__name__}: {e}"))
+
+
+class IsolatedDecoder:
+    """A ``Decoder`` that runs ``inner_factory()`` in a child process with limits.
+
+    ``inner_factory`` must be picklable (a top-level function or class). ``timeout`` is the
+    wall-clock limit per file in seconds; past it the worker is SIGKILLed and
+    ``DecodeTimeout`` raised. ``memory_limit_bytes`` caps the worker's address space.
+    """
+
+    name = "isolated"
+
+    def __init__(
+        self,
+        inner_factory: Callable[[], Decoder],
+        timeout: float = 600.0,
+        memory_limit_bytes: int | None = None,
+    ) -> None:
+        try:
+            pickle.dumps(inner_factory)
+        except Exception as e:
+            raise TypeError(
+                f"inner_factory must be picklable (a top-level function or class): {e}"
+            ) from None
+        self.inner_factory = inner_factory
+        self.timeout = timeout
+        self.memory_limit_bytes = memory_limit_bytes
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._finalizer: Any = None
+        self._conn: Connection | None = None
+        self._waited = 0.0
+
+    # --- Decoder protocol -------------------------------------------------------------
+
+    def probe(self, path: Path) -> VideoInfo:
+        self._request("probe", (Path(path),))
+        finished = False
+        try:
+            kind, payload = self._receive()
+            finished = True
+            if kind != "info":
+                raise self._error(kind, payload)
+            return payload
+        finally:
+            if not finished:
+                self._kill()
+
+    def frames(
+        self, path: Path, fps: float, short_side: int | None = None, batch_size: int = 32
+    ) -> Iterator[FrameBatch]:
+        self._request("frames", (Path(path), fps, short_side, batch_size))
+        finished = False
+        try:
+            while True:
+                kind, payload = self._receive()
+                if kind == "batch":
+                    yield payload
+                    continue
+                finished = True
+                if kind == "done":
+                    return
+                raise self._error(kind, payload)
+        finally:
+            if not finished:  # reader stopped early or the worker was lost: start afresh
+                self._kill()
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the worker (politely, then by force)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            try:
+                self._proc.wait(2.0)
+            except subprocess.TimeoutExpired:
+                pass
+            self._kill()
+
+    def __enter__(self) -> IsolatedDecoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- internals --------------------------------------------------------------------
+
+    def _start(self) -> None:
+        parent, child = socket.socketpair()
+        with parent, child:
+            fd = child.fileno()
+            argv = [sys.executable, "-c", _BOOTSTRAP, json.dumps(sys.path), str(fd)]
+            # Few malloc arenas: each reserves 64 MB of address space, which counts against
+            # the memory cap however little of it is used.
+            env = {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
+            self._proc = subprocess.Popen(argv, pass_fds=(fd,), stdin=subprocess.DEVNULL, env=env)
+            self._conn = Connection(os.dup(parent.fileno()))
+        self._finalizer = weakref.finalize(self, _kill_process, self._proc)
+        self._waited = 0.0
+        self._conn.send((self.inner_factory, self.memory_limit_bytes))
+        kind, payload = self._receive(limit=max(self.timeout, _STARTUP_TIMEOUT))
+        if kind != "ready":
+            self._kill()
+            raise self._error(kind, payload)
+
+    def _request(self, op: str, args: tuple[Any, ...]) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            self._kill()
+            self._start()
+        assert self._conn is not None
+        self._waited = 0.0
+        self._conn.send((op, args))
+
+    def _receive(self, limit: float | None = None) -> tuple[str, Any]:
+        assert self._conn is not None
+        limit = self.timeout if limit is None else limit
+        started = time.monotonic()
+        try:
+            ready = self._conn.poll(max(0.0, limit - self._waited))
+            if not ready:
+                self._kill()
+                raise DecodeTimeout(f"decoding took longer than {limit:g} s; the worker was killed")
+            try:
+                return self._conn.recv()
+            except (EOFError, OSError):
+                reason = self._death_reason()
+                self._kill()
+                raise DecodeError(reason) from None
+        finally:
+            self._waited += time.monotonic() - started
+
+    def _death_reason(self) -> str:
+        assert self._proc is not None
+        try:
+            code = self._proc.wait(5.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = str(-code)
+            return f"decoder crashed (signal {name})"
+        if code == _EXIT_OOM:
+            return self._memory_message()
+        return f"decoder worker exited unexpectedly (exit code {code})"
+
+    def _memory_message(self) -> str:
+        if self.memory_limit_bytes:
+            return f"decoder ran out of memory (limit {self.memory_limit_bytes // 2**20} MB)"
+        return "decoder ran out of memory"
+
+    def _error(self, kind: str, payload: Any) -> DecodeError:
+        if kind == "memory":
+            self._kill()  # a worker that hit MemoryError may be in a bad state
+            return DecodeError(self._memory_message())
+        if kind == "timeout":
+            return DecodeTimeout(str(payload))
+        if kind == "error":
+            return DecodeError(str(payload))
+        return DecodeError(f"decoder worker protocol error: unexpected {kind!r}")
+
+    def _kill(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            self._finalizer.detach()
+            _kill_process(self._proc)
+            self._proc = None
+
+
+def _kill_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()

@@ -1,0 +1,72 @@
+"""The current catalog schema as typed SQLAlchemy declarative models.
+
+Migrations (``migrations.py``) create and evolve the tables; these models are only used to
+read and write them and must always describe the schema of the newest migration.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; elsewhere ids are 64-bit.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Video(Base):
+    __tablename__ = "videos"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse ids
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    content_hash: Mapped[str] = mapped_column(String(128), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime: Mapped[float | None] = mapped_column(Float)
+    duration: Mapped[float | None] = mapped_column(Float)
+    fps: Mapped[float | None] = mapped_column(Float)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    codec: Mapped[str | None] = mapped_column(String(64))
+    backend: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    n_frames: Mapped[int] = mapped_column(Integer, default=0)
+    n_segments: Mapped[int] = mapped_column(Integer, default=0)
+    indexed_at: Mapped[str | None] = mapped_column(String(32))
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class Frame(Base):
+    __tablename__ = "frames"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    video_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("videos.id", ondelete="CASCADE"), index=True
+    )
+    t: Mapped[float] = mapped_column(Float)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Segment(Base):
+    __tablename__ = "segments"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse ids
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    video_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("videos.id", ondelete="CASCADE"), index=True
+    )
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    n_frames: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

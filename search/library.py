@@ -1,0 +1,439 @@
+"""``Library``: a folder holding the catalog (source of truth) and the vector index snapshot.
+
+Writes commit the catalog first, then update the in-memory index and save the snapshot; a crash
+in between leaves a snapshot that disagrees with the catalog, which ``open`` detects and rebuilds.
+Writers serialise on an inter-process lock in the index folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from search.catalog import Catalog, SegmentRow, SegmentTable
+from search.errors import IndexCorrupt, LibraryError, ModelMismatch
+from search.types import Hit, ModelIdentity, VideoCommit, VideoRecord
+from search.vector_index import (
+    INDEX_FILE,
+    MANIFEST_FILE,
+    FaissIndex,
+    SnapshotLock,
+    ids_sha256,
+)
+
+__all__ = ["Library", "LibraryStats", "SegmentRow"]
+
+log = logging.getLogger(__name__)
+
+CATALOG_FILE = "catalog.sqlite"
+INDEX_DIR = "index"
+BATCH_SAVE_INTERVAL_S = 60.0
+
+
+@dataclass(frozen=True)
+class LibraryStats:
+    videos: int
+    failed: int
+    frames: int
+    segments: int
+    catalog_bytes: int
+    index_bytes: int
+    model: ModelIdentity | None
+    home: Path
+
+
+def _empty_table() -> SegmentTable:
+    z = np.zeros(0, dtype=np.int64)
+    return SegmentTable(z, z, z.astype(np.float64), z.astype(np.float64))
+
+
+class Library:
+    """A video library folder: catalog + vector index + model identity."""
+
+    def __init__(
+        self, home: Path, catalog: Catalog, read_only: bool, notify: Callable[[str], None]
+    ) -> None:
+        self.home = home
+        self.catalog = catalog
+        self.read_only = read_only
+        self._notify = notify
+        self._index_dir = home / INDEX_DIR
+        self._flock = SnapshotLock(self._index_dir, create=not read_only)
+        self._lock = threading.RLock()
+        self._index: FaissIndex | None = None
+        self._table = _empty_table()
+        self._manifest_bytes: bytes | None = None
+        self._model: ModelIdentity | None = None
+        self._batch_depth = 0
+        self._dirty = False
+        self._last_save = 0.0
+
+    @classmethod
+    def open(
+        cls,
+        home: Path | str,
+        *,
+        catalog_url: str | None = None,
+        read_only: bool = False,
+        notify: Callable[[str], None] | None = None,
+    ) -> Library:
+        """Open (creating unless ``read_only``) the library at ``home``; reconcile its index."""
+        home = Path(home).expanduser().resolve()
+        if read_only:
+            if not home.is_dir() or (catalog_url is None and not (home / CATALOG_FILE).exists()):
+                raise LibraryError(f"no vidseek library at {home}")
+        else:
+            home.mkdir(parents=True, exist_ok=True)
+        url = catalog_url or f"sqlite:///{home / CATALOG_FILE}"
+        catalog = Catalog.open(url, read_only=read_only)
+        lib = cls(home, catalog, read_only, notify if notify is not None else log.warning)
+        try:
+            with lib._lock, lib._flock.hold(exclusive=not read_only):
+                lib._load()
+        except BaseException:
+            lib.close()
+            raise
+        return lib
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                if self._dirty and not self.read_only:
+                    with self._flock.hold(exclusive=True):
+                        self._save()
+            finally:
+                self.catalog.close()
+                self._flock.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- model ------------------------------------------------------------------------------
+
+    @property
+    def model(self) -> ModelIdentity | None:
+        return self._model
+
+    def bind_model(self, identity: ModelIdentity) -> None:
+        """Record ``identity`` in an empty library; refuse any other than the recorded one."""
+        with self._lock:
+            current = self.catalog.model()
+            if current is not None:
+                self._check_same(current, identity)
+                return
+            self._writable()
+            with self._flock.hold(exclusive=True):
+                current = self.catalog.model()  # another process may have bound meanwhile
+                if current is not None:
+                    self._check_same(current, identity)
+                    return
+                self.catalog.set_model(identity)
+                self._model = identity
+                self._index = FaissIndex(identity.dim)
+                self._table = _empty_table()
+                self._save()
+
+    def _check_same(self, current: ModelIdentity, identity: ModelIdentity) -> None:
+        self._model = current
+        diffs = current.differences(identity)
+        if diffs:
+            raise ModelMismatch(
+                f"the library at {self.home} was built with model {current.label}, not "
+                f"{identity.label} ({'; '.join(diffs)}). Use --model {current.label} with this "
+                f"library, or a new --library folder for {identity.label}."
+            )
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def commit_video(self, commit: VideoCommit) -> VideoRecord:
+        """Store one indexed video (replacing any earlier record of its path) and its vectors."""
+        self._writable()
+        model = self._require_model()
+        with self._lock, self._flock.hold(exclusive=True):
+            self._sync()
+            record, removed, new_ids = self.catalog.replace_video(commit, model.dim)
+            vectors = np.stack([s.vector for s in commit.segments]) if commit.segments else None
+            starts = np.array([s.start for s in commit.segments], dtype=np.float64)
+            ends = np.array([s.end for s in commit.segments], dtype=np.float64)
+            self._apply(removed, new_ids, vectors, record.id, starts, ends)
+            return record
+
+    def record_failure(self, path: str, content_hash: str, size: int, reason: str) -> VideoRecord:
+        """Record that ``path`` could not be indexed (replacing an earlier record of it)."""
+        self._writable()
+        with self._lock, self._flock.hold(exclusive=True):
+            self._sync()
+            record, removed = self.catalog.upsert_failure(path, content_hash, size, reason)
+            self._apply(removed, None, None, record.id, None, None)
+            return record
+
+    def remove_video(self, video_id: int) -> None:
+        """Remove a video, its rows and its vectors. Raises VideoNotFound."""
+        self._writable()
+        with self._lock, self._flock.hold(exclusive=True):
+            self._sync()
+            removed = self.catalog.delete_video(video_id)
+            self._apply(removed, None, None, video_id, None, None)
+
+    def rebuild_index(self) -> int:
+        """Rebuild the vector index from the catalog's segment vectors and save it."""
+        with self._lock, self._flock.hold(exclusive=not self.read_only):
+            self._rebuild()
+            return self._index.ntotal if self._index else 0
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Library]:
+        """Defer snapshot saves during many commits (saved at most every minute and on exit).
+
+        The catalog is still committed per video; a crash only costs a rebuild on next open.
+        """
+        with self._lock:
+            self._batch_depth += 1
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._batch_depth -= 1
+                if self._batch_depth == 0 and self._dirty and not self.read_only:
+                    with self._flock.hold(exclusive=True):
+                        self._save()
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def find_video_by_hash(self, content_hash: str) -> VideoRecord | None:
+        return self.catalog.find_by_hash(content_hash)
+
+    def find_video_by_path(self, path: str) -> VideoRecord | None:
+        return self.catalog.find_by_path(path)
+
+    def videos(
+        self, status: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[VideoRecord]:
+        return self.catalog.videos(status, limit, offset)
+
+    def count_videos(self, status: str | None = None) -> int:
+        return self.catalog.count_videos(status)
+
+    def video(self, video_id: int) -> VideoRecord:
+        return self.catalog.video(video_id)
+
+    def segments(self, video_id: int) -> list[SegmentRow]:
+        return self.catalog.segments(video_id)
+
+    def segment(self, segment_id: int) -> SegmentRow | None:
+        """One segment by id (None if unknown)."""
+        return self.catalog.segment(segment_id)
+
+    def stats_segments(self) -> int:
+        """Number of segments searchable right now (cheap: no catalog query)."""
+        with self._lock:
+            return self._index.ntotal if self._index is not None else 0
+
+    def frames(self, video_id: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.catalog.frames(video_id, self._dim())
+
+    def video_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.catalog.video_vectors(self._dim())
+
+    def segment_ids_for_videos(self, video_ids: Collection[int]) -> np.ndarray:
+        """Ids of the indexed segments of these videos (ascending)."""
+        wanted = np.fromiter((int(v) for v in video_ids), dtype=np.int64)
+        with self._lock:
+            table = self._table
+        return table.ids[np.isin(table.video_ids, wanted)]
+
+    def search_vectors(
+        self, queries: np.ndarray, k: int, video_ids: Collection[int] | None = None
+    ) -> list[list[Hit]]:
+        """Top-k segments per query row: score descending, ties by segment id ascending."""
+        q = np.asarray(queries, dtype=np.float32)
+        if q.ndim == 1:
+            q = q.reshape(1, -1)
+        with self._lock:
+            index, table = self._index, self._table
+            if index is None or index.ntotal == 0 or k <= 0:
+                return [[] for _ in range(len(q))]
+            allowed = None if video_ids is None else self.segment_ids_for_videos(video_ids)
+            scores, ids = index.search(q, k, allowed)
+        out: list[list[Hit]] = []
+        for srow, irow in zip(scores, ids, strict=True):
+            valid = irow >= 0
+            pos = np.searchsorted(table.ids, irow[valid])
+            pos = np.minimum(pos, max(len(table.ids) - 1, 0))
+            hits = []
+            for p, sid, score in zip(pos, irow[valid], srow[valid], strict=True):
+                if len(table.ids) and table.ids[p] == sid:
+                    hits.append(
+                        Hit(
+                            segment_id=int(sid),
+                            video_id=int(table.video_ids[p]),
+                            start=float(table.starts[p]),
+                            end=float(table.ends[p]),
+                            score=float(score),
+                        )
+                    )
+            out.append(hits)
+        return out
+
+    def refresh(self) -> bool:
+        """Reload the snapshot if another process saved a new one; True if reloaded."""
+        with self._lock:
+            if self._read_manifest_bytes() == self._manifest_bytes:
+                return False
+            with self._flock.hold(exclusive=not self.read_only):
+                self._load()
+            return True
+
+    def stats(self) -> LibraryStats:
+        index_bytes = 0
+        for name in (INDEX_FILE, MANIFEST_FILE):
+            with contextlib.suppress(OSError):
+                index_bytes += (self._index_dir / name).stat().st_size
+        return LibraryStats(
+            videos=self.catalog.count_videos("indexed"),
+            failed=self.catalog.count_videos("failed"),
+            frames=self.catalog.count_frames(),
+            segments=self.catalog.count_segments(),
+            catalog_bytes=self.catalog.size_bytes(),
+            index_bytes=index_bytes,
+            model=self.catalog.model(),
+            home=self.home,
+        )
+
+    # --- internals (callers hold self._lock and, where noted, the file lock) ----------------
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise LibraryError(f"the library at {self.home} was opened read-only")
+
+    def _require_model(self) -> ModelIdentity:
+        if self._model is None:
+            self._model = self.catalog.model()
+        if self._model is None:
+            raise LibraryError("no model bound to this library yet; call bind_model first")
+        return self._model
+
+    def _dim(self) -> int:
+        model = self._model or self.catalog.model()
+        return model.dim if model else 0
+
+    def _read_manifest_bytes(self) -> bytes | None:
+        try:
+            return (self._index_dir / MANIFEST_FILE).read_bytes()
+        except OSError:
+            return None
+
+    def _sync(self) -> None:
+        """Under the file lock: pick up a snapshot another process saved since ours."""
+        if self._read_manifest_bytes() != self._manifest_bytes:
+            self._load()
+
+    def _load(self) -> None:
+        """Under the file lock: load the snapshot, verify it against the catalog, and rebuild
+        (telling the user why) when it is missing, corrupt or stale."""
+        self._model = self.catalog.model()
+        table = self.catalog.segment_table()
+        if self._model is None:
+            self._index, self._table, self._manifest_bytes = None, table, None
+            return
+        reason = self._verify(self._model, table)
+        if reason is None:
+            return
+        self._rebuild(table)
+        n = self._index.ntotal if self._index else 0
+        self._notify(f"vector index was {reason}; rebuilt from the catalog ({n} segments)")
+
+    def _verify(self, model: ModelIdentity, table: SegmentTable) -> str | None:
+        """Load the snapshot into memory if it matches the catalog; else say what is wrong."""
+        if (
+            not (self._index_dir / INDEX_FILE).exists()
+            or not (self._index_dir / MANIFEST_FILE).exists()
+        ):
+            return "missing"
+        try:
+            raw = self._read_manifest_bytes()
+            index, manifest = FaissIndex.load(self._index_dir)
+        except IndexCorrupt as exc:
+            return f"corrupt: {exc}"
+        built_with = (manifest.get("model") or {}).get("identity")
+        if built_with != model.to_json() or index.dim != model.dim:
+            return "stale: built with another model"
+        if manifest["count"] != len(table.ids):
+            return (
+                f"stale: {manifest['count']} segments in the index, {len(table.ids)} in the catalog"
+            )
+        if manifest["ids_sha256"] != ids_sha256(table.ids):
+            return "stale: its segment ids differ from the catalog"
+        self._index, self._table, self._manifest_bytes = index, table, raw
+        return None
+
+    def _rebuild(self, table: SegmentTable | None = None) -> None:
+        model = self._require_model()
+        table = table if table is not None else self.catalog.segment_table()
+        index = FaissIndex(model.dim)
+        for ids, vectors in self.catalog.segment_vectors(model.dim):
+            index.add(ids, vectors)
+        self._index, self._table = index, table
+        if self.read_only:
+            self._manifest_bytes = self._read_manifest_bytes()
+        else:
+            self._save()
+
+    def _save(self) -> None:
+        """Under the exclusive file lock: write the snapshot and remember its manifest."""
+        assert self._index is not None and self._model is not None
+        self._index.save(
+            self._index_dir,
+            {"model": {"label": self._model.label, "identity": self._model.to_json()}},
+        )
+        self._manifest_bytes = self._read_manifest_bytes()
+        self._dirty = False
+        self._last_save = time.monotonic()
+
+    def _apply(
+        self,
+        removed: np.ndarray,
+        new_ids: np.ndarray | None,
+        vectors: np.ndarray | None,
+        video_id: int,
+        starts: np.ndarray | None,
+        ends: np.ndarray | None,
+    ) -> None:
+        """After a catalog commit: mirror it in the index and the id map, then save."""
+        if self._index is None:
+            if not len(removed) and (new_ids is None or not len(new_ids)):
+                return
+            self._rebuild()
+            return
+        try:
+            if len(removed):
+                self._index.remove(removed)
+            t = self._table
+            keep = ~np.isin(t.ids, removed)
+            ids, vids, st, en = t.ids[keep], t.video_ids[keep], t.starts[keep], t.ends[keep]
+            if new_ids is not None and len(new_ids):
+                assert vectors is not None and starts is not None and ends is not None
+                self._index.add(new_ids, vectors)
+                ids = np.concatenate([ids, new_ids])
+                vids = np.concatenate([vids, np.full(len(new_ids), video_id, dtype=np.int64)])
+                st, en = np.concatenate([st, starts]), np.concatenate([en, ends])
+                order = np.argsort(ids, kind="stable")
+                ids, vids, st, en = ids[order], vids[order], st[order], en[order]
+            self._table = SegmentTable(ids, vids, st, en)
+        except BaseException:
+            self._rebuild()  # memory must match the committed catalog
+            raise
+        self._dirty = True
+        in_batch = self._batch_depth > 0
+        if not in_batch or time.monotonic() - self._last_save > BATCH_SAVE_INTERVAL_S:
+            self._save()

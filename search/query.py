@@ -1,0 +1,113 @@
+"""Queries in, ranked clips out: the one search path used by the CLI, the API and `eval`."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from search.clips import cap_per_video, merge_hits
+from search.errors import ModelMismatch, QueryError
+from search.library import Library
+from search.types import Clip, Encoder
+
+MAX_K = 1000
+MAX_QUERY_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    k: int = 10  # clips to return
+    per_video: int | None = None  # at most this many clips of one video
+    video_ids: tuple[int, ...] | None = None  # restrict to these videos
+    min_score: float | None = None  # drop clips scoring below this cosine similarity
+
+    def validate(self) -> None:
+        if not 1 <= self.k <= MAX_K:
+            raise QueryError(f"k must be between 1 and {MAX_K}, got {self.k}")
+        if self.per_video is not None and self.per_video < 1:
+            raise QueryError(f"per_video must be at least 1, got {self.per_video}")
+        if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:
+            raise QueryError(f"min_score is a cosine similarity in [-1, 1], got {self.min_score}")
+
+
+class Searcher:
+    """Embeds queries with the library's model and returns merged, ranked clips."""
+
+    def __init__(self, library: Library, encoder: Encoder, cache_size: int = 1024) -> None:
+        if library.model is not None and library.model != encoder.identity:
+            diffs = "; ".join(library.model.differences(encoder.identity))
+            raise ModelMismatch(
+                f"this library was built with {library.model.label} but the query model is "
+                f"{encoder.identity.label} ({diffs}). Search it with "
+                f"--model {library.model.label}."
+            )
+        self.library = library
+        self.encoder = encoder
+        self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def embed_text(self, text: str) -> np.ndarray:
+        text = text.strip()
+        if not text:
+            raise QueryError("the query is empty: type what you are looking for")
+        if len(text) > MAX_QUERY_CHARS:
+            raise QueryError(f"the query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
+        cached = self._text_cache.get(text)
+        if cached is None:
+            cached = self.encoder.encode_texts([text])[0]
+            self._text_cache[text] = cached
+            if len(self._text_cache) > self._cache_size:
+                self._text_cache.popitem(last=False)
+        else:
+            self._text_cache.move_to_end(text)
+        return cached
+
+    def embed_image(self, image: np.ndarray | str | Path) -> np.ndarray:
+        return self.encoder.encode_images([load_image(image)])[0]
+
+    def search_text(self, text: str, options: SearchOptions | None = None) -> list[Clip]:
+        return self.search_vector(self.embed_text(text), options)
+
+    def search_image(
+        self, image: np.ndarray | str | Path, options: SearchOptions | None = None
+    ) -> list[Clip]:
+        return self.search_vector(self.embed_image(image), options)
+
+    def search_vector(self, vector: np.ndarray, options: SearchOptions | None = None) -> list[Clip]:
+        """Fetch hits until ``k`` clips survive merging, filters and the per-video cap."""
+        options = options or SearchOptions()
+        options.validate()
+        total = self.library.stats_segments()
+        fetch = min(total, max(options.k * 4, 32))
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        while True:
+            hits = self.library.search_vectors(query, fetch, options.video_ids)[0]
+            if options.min_score is not None:
+                hits = [h for h in hits if h.score >= options.min_score]
+            paths = {vid: self.library.video(vid).path for vid in {h.video_id for h in hits}}
+            clips = merge_hits(hits, paths)
+            if options.per_video is not None:
+                clips = cap_per_video(clips, options.per_video)
+            if len(clips) >= options.k or fetch >= total or len(hits) < fetch:
+                return clips[: options.k]
+            fetch = min(total, fetch * 4)
+
+
+def load_image(image: np.ndarray | str | Path) -> np.ndarray:
+    """An RGB uint8 array from an array or an image file; QueryError when it isn't one."""
+    if isinstance(image, np.ndarray):
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise QueryError("a query image must be an RGB uint8 array of shape (H, W, 3)")
+        return image
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(image) as img:
+            return np.asarray(img.convert("RGB"))
+    except FileNotFoundError as exc:
+        raise QueryError(f"query image not found: {image}") from exc
+    except (UnidentifiedImageError, OSError) as exc:
+        raise QueryError(f"not a readable image: {image} ({exc})") from exc

@@ -1,0 +1,316 @@
+"""The vector index: segment vectors under int64 ids (= catalog segment ids), inner product on
+unit vectors, plus an atomic on-disk snapshot with a manifest.
+
+The index type is a detail of ``FaissIndex`` (today an exact flat index; HNSW/IVF for large
+libraries later). ``ExactIndex`` is a pure-numpy double used to cross-check results in tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import faiss
+import numpy as np
+
+from search.errors import IndexCorrupt
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: single-writer by convention only
+    fcntl = None  # type: ignore[assignment]
+
+FORMAT_VERSION = 1
+INDEX_FILE = "segments.faiss"
+MANIFEST_FILE = "manifest.json"
+LOCK_FILE = "lock"
+
+
+@runtime_checkable
+class VectorIndex(Protocol):
+    """Unit vectors under unique int64 ids, searched by inner product."""
+
+    dim: int
+
+    @property
+    def ntotal(self) -> int: ...
+
+    def ids(self) -> np.ndarray: ...
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
+
+    def remove(self, ids: np.ndarray) -> int: ...
+
+    def search(
+        self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(q, dim) → scores float32 (q, k) and ids int64 (q, k), best first, ties by id
+        ascending; rows with fewer than k results are padded with -inf / -1."""
+        ...
+
+
+def ids_sha256(ids: np.ndarray) -> str:
+    """Order-independent fingerprint of a set of ids."""
+    return hashlib.sha256(np.sort(np.asarray(ids, dtype="<i8")).tobytes()).hexdigest()
+
+
+def _as_ids(ids: Any) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(ids, dtype=np.int64).reshape(-1))
+
+
+def _as_vectors(x: Any, dim: int) -> np.ndarray:
+    arr = np.ascontiguousarray(np.asarray(x, dtype=np.float32))
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1)
+    if arr.ndim != 2 or arr.shape[1] != dim:
+        raise ValueError(f"expected vectors of shape (n, {dim}), got {arr.shape}")
+    return arr
+
+
+def _pad(q: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.full((q, k), -np.inf, dtype=np.float32), np.full((q, k), -1, dtype=np.int64)
+
+
+def _rank_row(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best k of one row of candidates: score descending, then id ascending."""
+    keep = ids >= 0
+    scores, ids = scores[keep], ids[keep]
+    order = np.lexsort((ids, -scores.astype(np.float64)))[:k]
+    return scores[order], ids[order]
+
+
+class FaissIndex:
+    """``faiss.IndexIDMap2(IndexFlatIP)``: exact inner-product search under external ids."""
+
+    def __init__(self, dim: int, index: faiss.Index | None = None) -> None:
+        self.dim = int(dim)
+        self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+    @property
+    def ntotal(self) -> int:
+        return int(self._index.ntotal)
+
+    def ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids, vectors = _as_ids(ids), _as_vectors(vectors, self.dim)
+        if len(ids) != len(vectors):
+            raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
+        if len(ids):
+            self._index.add_with_ids(vectors, ids)
+
+    def remove(self, ids: np.ndarray) -> int:
+        ids = _as_ids(ids)
+        if not len(ids) or not self.ntotal:
+            return 0
+        return int(self._index.remove_ids(faiss.IDSelectorBatch(ids)))
+
+    def search(
+        self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        queries = _as_vectors(queries, self.dim)
+        out_s, out_i = _pad(len(queries), k)
+        available = self.ntotal
+        params = None
+        if allowed_ids is not None:
+            allowed = np.unique(_as_ids(allowed_ids))
+            available = min(available, len(allowed))
+            if available:
+                params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        if k <= 0 or available == 0 or not len(queries):
+            return out_s, out_i
+        # Ask for a few extra so equal scores straddling the cut can be ordered by id; widen
+        # the search while the k-th score still ties with the last one returned.
+        kk = min(available, k + 8)
+        pending = np.arange(len(queries))
+        while len(pending):
+            scores, ids = self._index.search(queries[pending], kk, params=params)
+            retry = []
+            for row, qi in enumerate(pending):
+                s, i = scores[row], ids[row]
+                full = i[-1] >= 0
+                if kk < available and full and len(s) > k and s[k - 1] <= s[-1]:
+                    retry.append(qi)
+                    continue
+                s, i = _rank_row(s, i, k)
+                out_s[qi, : len(s)], out_i[qi, : len(i)] = s, i
+            pending = np.array(retry, dtype=np.int64)
+            kk = min(available, kk * 2)
+        return out_s, out_i
+
+    # --- persistence ------------------------------------------------------------------------
+
+    def save(self, directory: Path | str, manifest_fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Atomically write ``segments.faiss`` then ``manifest.json``; returns the manifest."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        data = faiss.serialize_index(self._index)  # uint8 array
+        ids = self.ids()
+        _atomic_write(directory / INDEX_FILE, data)
+        manifest = {
+            **manifest_fields,
+            "format_version": FORMAT_VERSION,
+            "dim": self.dim,
+            "count": self.ntotal,
+            "max_id": int(ids.max()) if len(ids) else None,
+            "ids_sha256": ids_sha256(ids),
+            "file_sha256": hashlib.sha256(data).hexdigest(),
+            "saved_at": time.time(),
+        }
+        _atomic_write(directory / MANIFEST_FILE, json.dumps(manifest, sort_keys=True).encode())
+        return manifest
+
+    @classmethod
+    def load(
+        cls, directory: Path | str, expected: Mapping[str, Any] | None = None
+    ) -> tuple[FaissIndex, dict[str, Any]]:
+        """Read and verify a snapshot. Raises IndexCorrupt if a file is missing or unreadable,
+        the checksum or ids disagree with the manifest, or a field differs from ``expected``."""
+        directory = Path(directory)
+        manifest = read_manifest(directory)
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexCorrupt(f"unknown index format {manifest.get('format_version')!r}")
+        for key, want in (expected or {}).items():
+            if manifest.get(key) != want:
+                raise IndexCorrupt(f"manifest {key} is {manifest.get(key)!r}, expected {want!r}")
+        try:
+            data = (directory / INDEX_FILE).read_bytes()
+        except OSError as exc:
+            raise IndexCorrupt(f"cannot read {INDEX_FILE}: {exc}") from exc
+        if hashlib.sha256(data).hexdigest() != manifest.get("file_sha256"):
+            raise IndexCorrupt(f"{INDEX_FILE} checksum does not match the manifest")
+        try:
+            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        except (RuntimeError, ValueError) as exc:
+            raise IndexCorrupt(f"cannot parse {INDEX_FILE}: {exc}") from exc
+        if not isinstance(index, faiss.IndexIDMap2) or index.d != manifest.get("dim"):
+            raise IndexCorrupt(f"{INDEX_FILE} is not a {manifest.get('dim')}-d id-mapped index")
+        loaded = cls(index.d, index)
+        if loaded.ntotal != manifest.get("count") or ids_sha256(loaded.ids()) != manifest.get(
+            "ids_sha256"
+        ):
+            raise IndexCorrupt(f"{INDEX_FILE} content disagrees with the manifest")
+        return loaded, manifest
+
+
+def read_manifest(directory: Path | str) -> dict[str, Any]:
+    """The parsed manifest; IndexCorrupt when missing or unparsable."""
+    try:
+        manifest = json.loads((Path(directory) / MANIFEST_FILE).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"cannot read {MANIFEST_FILE}: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(f"{MANIFEST_FILE} is not a JSON object")
+    return manifest
+
+
+def _atomic_write(target: Path, data: Any) -> None:
+    """Temp file in the same folder, fsync, rename over ``target``, fsync the folder."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+class SnapshotLock:
+    """Inter-process lock on the index folder: exclusive for writers, shared for loaders."""
+
+    def __init__(self, directory: Path, *, create: bool) -> None:
+        path = directory / LOCK_FILE
+        self._fd: int | None = None
+        if fcntl is None:
+            return
+        if create:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        elif path.exists():
+            self._fd = os.open(path, os.O_RDONLY)
+
+    @contextlib.contextmanager
+    def hold(self, exclusive: bool) -> Iterator[None]:
+        if self._fd is None or fcntl is None:
+            yield
+            return
+        fcntl.flock(self._fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class ExactIndex:
+    """Pure-numpy exact index with the same contract as ``FaissIndex`` (a test double)."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = int(dim)
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._vectors = np.zeros((0, dim), dtype=np.float32)
+
+    @property
+    def ntotal(self) -> int:
+        return len(self._ids)
+
+    def ids(self) -> np.ndarray:
+        return self._ids.copy()
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids, vectors = _as_ids(ids), _as_vectors(vectors, self.dim)
+        self._ids = np.concatenate([self._ids, ids])
+        self._vectors = np.concatenate([self._vectors, vectors])
+
+    def remove(self, ids: np.ndarray) -> int:
+        keep = ~np.isin(self._ids, _as_ids(ids))
+        removed = int((~keep).sum())
+        self._ids, self._vectors = self._ids[keep], self._vectors[keep]
+        return removed
+
+    def search(
+        self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        queries = _as_vectors(queries, self.dim)
+        out_s, out_i = _pad(len(queries), k)
+        mask = np.ones(len(self._ids), bool)
+        if allowed_ids is not None:
+            mask = np.isin(self._ids, _as_ids(allowed_ids))
+        ids, vectors = self._ids[mask], self._vectors[mask]
+        if k <= 0 or not len(ids):
+            return out_s, out_i
+        scores = queries.astype(np.float64) @ vectors.astype(np.float64).T
+        for qi in range(len(queries)):
+            s, i = _rank_row(scores[qi], ids, k)
+            out_s[qi, : len(s)], out_i[qi, : len(i)] = s, i
+        return out_s, out_i
