@@ -47,8 +47,15 @@ def test_detail_has_segments(client):
         assert segment["thumbnail_url"] == f"/segments/{segment['id']}/thumbnail"
 
 
-@pytest.mark.parametrize("path,status", [("/videos/999999", 404), ("/videos/0", 422),
-                                         ("/videos/abc", 422), ("/videos/99999999999999999999", 422)])
+BAD_IDS = [
+    ("/videos/999999", 404),
+    ("/videos/0", 422),
+    ("/videos/abc", 422),
+    ("/videos/99999999999999999999", 422),
+]
+
+
+@pytest.mark.parametrize("path,status", BAD_IDS)
 def test_bad_ids(client, path, status):
     for method in ("GET", "DELETE"):
         response = client.request(method, path)

@@ -283,7 +283,7 @@ def test_missing_videos_are_reported_and_none_at_all_is_an_error(media, annotati
     result = invoke("eval", "--annotations", str(extra), *common)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["videos"]["missing"] == ["nowhere"]
-    assert "not in" in result.stderr
+    assert "not found in" in result.stderr
     only_missing = tmp_path / "none.jsonl"
     only_missing.write_text(json.dumps({"video": "nowhere", "text": "a red star"}) + "\n")
     result = invoke("eval", "--annotations", str(only_missing), *common)

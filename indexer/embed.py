@@ -1,0 +1,66 @@
+"""The mapper of the pipeline: one file in, one ``VideoCommit`` out (or a ``DecodeError``).
+
+It touches no library, so any executor (inline, worker processes, Ray) can run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.frames import Decoder
+from indexer.options import IndexOptions
+from indexer.segment import cut_segments, mean_pool
+from search.errors import DecodeError
+from search.types import Encoder, VideoCommit, VideoInfo
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A file that needs embedding, as the reader found it."""
+
+    path: Path
+    content_hash: str
+    size: int
+    mtime: float
+
+
+def embed_video(
+    item: WorkItem,
+    encoder: Encoder,
+    decoder: Decoder,
+    options: IndexOptions,
+    on_frames: Callable[[int], None] | None = None,
+) -> VideoCommit:
+    """Decode, embed, segment and pool one file."""
+    info = decoder.probe(item.path)
+    times: list[np.ndarray] = []
+    vectors: list[np.ndarray] = []
+    backend = info.backend
+    short_side = encoder.identity.image_size
+    for batch in decoder.frames(item.path, options.fps, short_side, options.batch_size):
+        backend = batch.backend or backend  # the decoder that really produced the frames
+        times.append(batch.times)
+        vectors.append(encoder.encode_images(list(batch.images)))
+        if on_frames is not None:
+            on_frames(len(batch.times))
+    if sum(len(t) for t in times) == 0:
+        raise DecodeError("no frames could be decoded")
+    all_times = np.concatenate(times).astype(np.float64)
+    all_vectors = np.concatenate(vectors).astype(np.float32)
+    duration = info.duration if info.duration > 0 else float(all_times[-1])
+    info = VideoInfo(duration, info.fps, info.width, info.height, info.codec, backend)
+    return VideoCommit(
+        path=str(item.path),
+        content_hash=item.content_hash,
+        size=item.size,
+        mtime=item.mtime,
+        info=info,
+        frame_times=all_times,
+        frame_vectors=all_vectors,
+        segments=cut_segments(all_times, all_vectors, duration, options.segments),
+        video_vector=mean_pool(all_vectors),
+    )
