@@ -90,3 +90,34 @@ def bad_media(media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
     image.save(paths["jpeg"], format="JPEG")
     write_audio_only(paths["audio"])
     return paths
+
+
+# Three short videos whose scenes are all different, indexed with the trained demo model.
+DEMO_SCENES = [
+    [Scene(0.0, 4.0, "circle", "red", "blue"), Scene(4.0, 8.0, "star", "yellow", "black")],
+    [Scene(0.0, 4.0, "square", "green", "white"), Scene(4.0, 8.0, "triangle", "purple", "orange")],
+    [Scene(0.0, 5.0, "star", "white", "red"), Scene(5.0, 9.0, "circle", "black", "yellow")],
+]
+
+
+@pytest.fixture(scope="session")
+def demo_videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of three 8–9 s demo videos (320x240, 12 fps) with ground truth."""
+    folder = tmp_path_factory.mktemp("demo_videos")
+    for i, scenes in enumerate(DEMO_SCENES):
+        write_video(folder / f"demo_{i}.mp4", scenes, width=320, height=240, fps=12)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_library(demo_videos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A library folder holding ``demo_videos`` indexed with ``vidseek-demo``."""
+    from indexer.pipeline import index_paths
+    from search.library import Library
+    from search.models import load_encoder
+
+    home = tmp_path_factory.mktemp("demo_library")
+    with Library.open(home) as library:
+        report = index_paths(library, load_encoder("vidseek-demo"), [demo_videos])
+    assert len(report.of("indexed")) == len(DEMO_SCENES), report.outcomes
+    return home

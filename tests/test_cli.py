@@ -14,7 +14,7 @@ MODEL = "vidseek-demo:random"
 
 
 @pytest.fixture(scope="module")
-def media(tmp_path_factory) -> Path:
+def cli_media(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("media")
     generate_library(folder, 3, seed=11, duration=(6.0, 9.0), size=(160, 120), fps=12)
     return folder
@@ -26,16 +26,16 @@ def run(library: Path, *args: str, model: str | None = MODEL):
 
 
 @pytest.fixture(scope="module")
-def indexed(media, tmp_path_factory) -> Path:
+def indexed(cli_media, tmp_path_factory) -> Path:
     library = tmp_path_factory.mktemp("library")
-    result = run(library, "index", str(media))
+    result = run(library, "index", str(cli_media))
     assert result.exit_code == 0, result.output
     assert "indexed 3, unchanged 0, failed 0" in result.output
     return library
 
 
-def test_reindexing_an_unchanged_folder_embeds_nothing(indexed, media):
-    result = run(indexed, "index", str(media))
+def test_reindexing_an_unchanged_folder_embeds_nothing(indexed, cli_media):
+    result = run(indexed, "index", str(cli_media))
     assert result.exit_code == 0, result.output
     assert "indexed 0, unchanged 3, failed 0 (0 frames" in result.output
 
@@ -83,9 +83,9 @@ def test_bad_search_requests_fail_cleanly(indexed):
     assert missing.exit_code != 0
 
 
-def test_videos_list_show_remove_and_info(media, tmp_path):
+def test_videos_list_show_remove_and_info(cli_media, tmp_path):
     library = tmp_path / "lib"
-    shutil.copytree(media, tmp_path / "m")
+    shutil.copytree(cli_media, tmp_path / "m")
     assert run(library, "index", str(tmp_path / "m")).exit_code == 0
     listed = [json.loads(x) for x in run(library, "videos", "list", "--json").output.splitlines()]
     assert len(listed) == 3
@@ -99,9 +99,9 @@ def test_videos_list_show_remove_and_info(media, tmp_path):
     assert run(library, "videos", "show", "999999").exit_code == 2
 
 
-def test_bad_files_fail_with_reasons_while_good_ones_index(media, tmp_path):
+def test_bad_files_fail_with_reasons_while_good_ones_index(cli_media, tmp_path):
     folder = tmp_path / "mixed"
-    shutil.copytree(media, folder)
+    shutil.copytree(cli_media, folder)
     (folder / "empty.mp4").write_bytes(b"")
     (folder / "noise.mkv").write_bytes(bytes(range(256)) * 64)
     library = tmp_path / "lib"

@@ -83,7 +83,7 @@ def test_presets_are_documented_and_resolvable():
     assert PRESETS["multilingual"].spec == "xlm-roberta-base-ViT-B-32:laion5b_s13b_b90k"
     assert PRESETS["nllb"].spec == "nllb-clip-base:v1"
     for preset in list_presets():
-        assert preset.tradeoff and "\n" not in preset.tradeoff
+        assert preset.description and "\n" not in preset.description
         resolved = resolve(preset.name)
         assert resolved.preset == preset.name
         assert resolve(resolved.label).label == resolved.label  # labels are specs
@@ -135,7 +135,7 @@ def test_unknown_names_suggest(spec, expected):
 
 def test_describe_model_needs_no_weights():
     text = describe_model("english")
-    assert "ViT-B-32:laion2b_s34b_b79k" in text and PRESETS["english"].tradeoff in text
+    assert "ViT-B-32:laion2b_s34b_b79k" in text and PRESETS["english"].description in text
     assert "random init" in describe_model(RANDOM_DEMO)
 
 

@@ -11,6 +11,7 @@ import hmac
 import re
 from collections.abc import Sequence
 from http.cookies import SimpleCookie
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -22,9 +23,9 @@ OPEN_PREFIXES = ("/static/",)
 _MEDIA = re.compile(r"^/(videos/\d+/stream|segments/\d+/thumbnail)$")
 
 
-def key_matches(candidate: str, keys: Sequence[bytes]) -> bool:
+def key_matches(candidate: str | bytes, keys: Sequence[bytes]) -> bool:
     """Constant-time comparison against every key (no early exit on the first match)."""
-    given = candidate.encode("utf-8", "replace")
+    given = candidate if isinstance(candidate, bytes) else candidate.encode("utf-8", "replace")
     found = False
     for key in keys:
         found |= hmac.compare_digest(given, key)
@@ -35,14 +36,15 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-def presented_key(scope: Scope) -> str | None:
+def presented_key(scope: Scope) -> bytes | None:
+    """The raw bytes of the key the request carries (header, or cookie for media reads)."""
     headers = _headers(scope)
     if "x-api-key" in headers:
-        return headers["x-api-key"].strip()
+        return headers["x-api-key"].strip().encode("latin-1")
     auth = headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
+        return token.strip().encode("latin-1")
     if scope["method"] in ("GET", "HEAD") and _MEDIA.match(scope["path"]):
         cookie = SimpleCookie()
         try:
@@ -51,7 +53,7 @@ def presented_key(scope: Scope) -> str | None:
             return None
         morsel = cookie.get(COOKIE)
         if morsel is not None and morsel.value:
-            return morsel.value
+            return unquote_to_bytes(morsel.value)  # the page stores encodeURIComponent(key)
     return None
 
 

@@ -16,7 +16,7 @@ from search.errors import ModelError, VidseekError, WeightsUnavailable
 from search.models import hub
 from search.models.byte_tokenizer import ByteTokenizer
 from search.models.encoder import ClipEncoder
-from search.models.naming import RANDOM, ResolvedModel, resolve
+from search.models.naming import ResolvedModel, resolve
 from search.models.presets import DEMO_MODEL, DEMO_WEIGHTS_NAME, PRESETS, demo_model_dir
 from search.types import ModelIdentity
 
@@ -166,7 +166,7 @@ def describe_model(spec: str) -> str:
     r = resolve(spec)
     lines = [f"model:      {r.label}"]
     if r.preset:
-        lines.append(f"preset:     {r.preset} - {PRESETS[r.preset].tradeoff}")
+        lines.append(f"preset:     {r.preset} - {PRESETS[r.preset].description}")
     lines.append(f"source:     {_source(r)}")
     lines.append(f"tokenizer:  {'UTF-8 bytes' if r.tokenizer == 'bytes' else 'open_clip'}")
     return "\n".join(lines)
@@ -187,4 +187,4 @@ def _source(r: ResolvedModel) -> str:
     return "open_clip tag (downloads on first use)"
 
 
-__all__ = ["RANDOM", "clear_cache", "default_device", "describe_model", "load_encoder"]
+__all__ = ["clear_cache", "default_device", "describe_model", "load_encoder"]

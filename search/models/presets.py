@@ -17,7 +17,7 @@ class Preset:
 
     name: str
     spec: str  # full NAME:PRETRAINED spec (the demo preset names itself)
-    tradeoff: str  # one line: what it is good at and what it costs
+    description: str  # one line: what it is good at and what it costs
 
 
 PRESETS: dict[str, Preset] = {

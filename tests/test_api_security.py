@@ -1,0 +1,151 @@
+"""Bad input and escape attempts: clear 4xx JSON errors, never a 500, never a file outside."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.api_server import built_library, live_server, server_config, wait_for_job
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory):
+    """media/ (the root) with one video and escape links; outside/ and media-evil/ beside it."""
+    library = built_library()
+    base = tmp_path_factory.mktemp("security")
+    root, outside, evil = base / "media", base / "outside", base / "media-evil"
+    for folder in (root / "inbox", outside, evil):
+        folder.mkdir(parents=True)
+    shutil.copy(library.videos[0], root / "inbox" / "inside.mp4")
+    shutil.copy(library.videos[1], outside / "secret.mp4")
+    shutil.copy(library.videos[2], evil / "evil.mp4")
+    os.symlink(outside, root / "link-to-outside")  # folder symlink out of the root
+    os.symlink(outside / "secret.mp4", root / "inbox" / "linked-secret.mp4")  # file symlink out
+    os.symlink(root / "inbox" / "inside.mp4", root / "inbox" / "alias.mp4")  # stays inside
+    return {"base": base, "root": root, "outside": outside, "evil": evil, "library": library}
+
+
+@pytest.fixture(scope="module")
+def client(layout):
+    home = layout["base"] / "library"
+    config = server_config(layout["library"], home=home, media_roots=(layout["root"],))
+    with live_server(config) as server, server.client() as client:
+        yield client
+
+
+def _index(client, *paths):
+    return client.post("/index", json={"paths": list(paths)})
+
+
+@pytest.mark.parametrize(
+    "path", ["../outside", "inbox/../../outside", "inbox/../inbox/inside.mp4", "..", "a/.."]
+)
+def test_dot_dot_is_refused(client, path):
+    response = _index(client, path)
+    assert response.status_code == 400
+    assert "'..'" in response.json()["error"]["message"]
+
+
+def test_absolute_paths_outside_the_roots_are_forbidden(client, layout):
+    for path in ("/etc", "/etc/passwd", str(layout["outside"] / "secret.mp4"), str(layout["evil"])):
+        response = _index(client, path)
+        assert response.status_code == 403, path
+        error = response.json()["error"]
+        assert error["code"] == "outside_media_roots"
+        assert "outside the media roots" in error["message"]
+
+
+def test_symlink_out_of_the_root_is_forbidden(client, layout):
+    for path in ("link-to-outside", str(layout["root"] / "link-to-outside" / "secret.mp4")):
+        response = _index(client, path)
+        assert response.status_code == 403, path
+
+
+def test_missing_and_malformed_paths(client):
+    assert _index(client, "no-such-file.mp4").status_code == 404
+    assert _index(client, "bad\x00name").status_code == 400
+    assert _index(client, "").status_code == 400
+    assert client.post("/index", json={"paths": []}).status_code == 422
+    assert client.post("/index", json={"paths": "inbox"}).status_code == 422
+    assert client.post("/index", json={"paths": ["inbox"], "extra": 1}).status_code == 422
+
+
+def test_folder_job_skips_files_that_link_out_of_the_root(client, layout):
+    response = _index(client, "inbox")
+    assert response.status_code == 202, response.text
+    job = wait_for_job(client, response.json()["id"])
+    assert job["state"] == "succeeded", job
+    refused = [f for f in job["failures"] if f["status"] == "refused"]
+    assert [f["path"] for f in refused] == [str(layout["root"] / "inbox" / "linked-secret.mp4")]
+    videos = client.get("/videos").json()["videos"]
+    assert videos and all(str(layout["outside"]) not in v["path"] for v in videos)
+    assert all(v["path"].startswith(str(layout["root"])) for v in videos)
+
+
+def test_indexing_is_disabled_without_media_roots(tmp_path):
+    config = server_config(built_library(), home=tmp_path / "lib")
+    with live_server(config) as server, server.client() as client:
+        response = _index(client, "/tmp")
+        assert response.status_code == 403
+        assert "--media-root" in response.json()["error"]["message"]
+
+
+def test_large_bodies_are_413(client):
+    big = {"q": "x" * (2 * 2**20)}
+    response = client.post("/search", json=big)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    upload = {"image": ("big.png", b"\0" * (11 * 2**20), "image/png")}
+    assert client.post("/search/image", files=upload).status_code == 413
+
+    def chunks():  # no Content-Length: the limit still holds
+        for _ in range(40):
+            yield b"x" * 65536
+
+    json_type = {"Content-Type": "application/json"}
+    streamed = client.post("/search", content=chunks(), headers=json_type)
+    assert streamed.status_code == 413
+    assert client.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body,content_type",
+    [(b"{not json", "application/json"), (b"[]", "application/json"), (b"q=x", "text/plain")],
+)
+def test_malformed_bodies_are_422(client, body, content_type):
+    response = client.post("/search", content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"]
+
+
+def test_unknown_routes_and_methods_are_json(client):
+    missing = client.get("/etc/passwd")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong = client.put("/search")
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+    traversal = client.get("/static/../../../../etc/passwd")
+    assert traversal.status_code == 404
+    assert client.get("/static/%2e%2e/%2e%2e/server/app.py").status_code == 404
+
+
+def test_security_headers_and_no_cors_by_default(client):
+    response = client.get("/", headers={"Origin": "https://evil.example"})
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_when_configured(tmp_path):
+    config = server_config(built_library(), cors_origins=("https://app.example",))
+    with live_server(config) as server, server.client() as client:
+        ok = client.get("/health", headers={"Origin": "https://app.example"})
+        assert ok.headers["access-control-allow-origin"] == "https://app.example"
+        other = client.get("/health", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        preflight = client.options(
+            "/search",
+            headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert preflight.status_code == 200
