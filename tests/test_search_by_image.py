@@ -20,7 +20,9 @@ def frame_at(path, seconds: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("video", "seconds"), [(0, 1.5), (0, 6.0), (1, 5.2), (2, 2.0), (2, 7.5)])
-def test_exact_frame_returns_its_video_and_time(demo_library, demo_videos, video, seconds, tmp_path):
+def test_exact_frame_returns_its_video_and_time(
+    demo_library, demo_videos, video, seconds, tmp_path
+):
     path = demo_videos / f"demo_{video}.mp4"
     image_file = tmp_path / "query.png"
     Image.fromarray(frame_at(path, seconds)).save(image_file)
