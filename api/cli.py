@@ -7,11 +7,14 @@ from pathlib import Path
 
 import click
 
+from api.commands_eval import eval_command
 from api.commands_index import index_command
 from api.commands_info import info_command, models_group
 from api.commands_search import search_command
+from api.commands_serve import serve_command
 from api.commands_videos import videos_group
 from api.context import AppContext, default_home, single_query_threads
+from api.demo import demo_command
 from search.errors import VidseekError
 
 
@@ -76,13 +79,9 @@ cli.add_command(info_command)
 cli.add_command(models_group)
 
 
-def _register_optional() -> None:
-    from api.demo import demo_command
-
-    cli.add_command(demo_command)
-
-
-_register_optional()
+cli.add_command(demo_command)
+cli.add_command(serve_command)
+cli.add_command(eval_command)
 
 
 def main() -> None:

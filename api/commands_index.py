@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 
 from api.context import AppContext
-from api.progress import TerminalProgress
+from api.progress import Fanout, JsonLogProgress, TerminalProgress
+from indexer.parallel import ParallelExecutor
 from indexer.pipeline import IndexOptions, IndexReport, index_paths
+from indexer.ray_executor import RayExecutor, RayOptions
 from indexer.segment import SegmentOptions
 
 
@@ -29,6 +31,43 @@ from indexer.segment import SegmentOptions
 )
 @click.option("--batch-size", default=64, show_default=True, help="Frames per encoder batch.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Decoder worker processes; with more than 1, decoding overlaps with encoding.",
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also remove library entries of files that no longer exist under PATHS "
+    "(entries elsewhere are never touched; name the top folders to prune everything).",
+)
+@click.option(
+    "--rehash",
+    is_flag=True,
+    help="Hash every file. By default a file whose size and modification time match the "
+    "library is taken as unchanged without reading it.",
+)
+@click.option(
+    "--log-json", is_flag=True, help="Print JSON-lines job events to stderr (for machines)."
+)
+@click.option(
+    "--executor",
+    "executor_kind",
+    type=click.Choice(["inline", "ray"]),
+    default="inline",
+    show_default=True,
+    help="Where decode + embed run: in this process (with --workers decoder processes), or "
+    "as Ray tasks on a cluster (--workers then sets the number of Ray workers).",
+)
+@click.option(
+    "--ray-address",
+    envvar="RAY_ADDRESS",
+    help="Ray cluster to join: auto, HOST:PORT, ray://HOST:10001, or local (start one here). "
+    "Default: $RAY_ADDRESS, else a local instance.",
+)
 @click.pass_obj
 def index_command(
     app: AppContext,
@@ -40,12 +79,21 @@ def index_command(
     timeout: float,
     batch_size: int,
     progress: bool | None,
+    workers: int,
+    prune: bool,
+    rehash: bool,
+    log_json: bool,
+    executor_kind: str,
+    ray_address: str | None,
 ) -> None:
     """Index video files and folders (recursively).
 
     Files whose content is already indexed are skipped, so re-running on the same folder only
-    embeds what is new or changed. A file that cannot be decoded is recorded as failed with
-    the reason, and the job goes on. Exit status is non-zero only when nothing could be done.
+    embeds what is new or changed: a modified file is re-indexed, a moved or renamed one keeps
+    its vectors under its new path, a copy is reported as "same content as …". A job killed at
+    any point resumes where it stopped when run again. A file that cannot be decoded is
+    recorded as failed with the reason, and the job goes on. Exit status is non-zero only when
+    nothing could be done.
     """
     if fps <= 0 or window <= 0 or stride <= 0:
         raise click.BadParameter("--fps, --window and --stride must be positive")
@@ -57,11 +105,22 @@ def index_command(
     )
     library = app.library()
     encoder = app.encoder()
-    bar = TerminalProgress(progress)
+    bar = TerminalProgress(False if log_json and progress is None else progress)
+    events = JsonLogProgress() if log_json else None
+    listener = Fanout(bar, events) if events else bar
+    executor = ParallelExecutor(workers) if workers > 1 else None
+    if executor_kind == "ray":
+        ray_options = RayOptions(address=ray_address, workers=workers if workers > 1 else None)
+        executor = RayExecutor(ray_options)
     try:
-        report = index_paths(library, encoder, paths, options=options, progress=bar)
+        report = index_paths(
+            library, encoder, paths, options=options, progress=listener, executor=executor,
+            rehash=rehash, prune=prune,
+        )  # fmt: skip
     finally:
         bar.close()
+    if events is not None:
+        events.finished(report)
     print_summary(report)
     if report.nothing_done or not report.outcomes:
         sys.exit(1)
@@ -73,6 +132,9 @@ def print_summary(report: IndexReport) -> None:
         f"indexed {len(indexed)}, unchanged {len(unchanged)}, failed {len(failed)} "
         f"({report.frames} frames in {report.seconds:.1f}s)"
     )
+    moved = report.of("moved")
+    if moved or report.pruned:
+        click.echo(f"moved {len(moved)}, pruned {len(report.pruned)}")
     if not report.outcomes:
         click.echo("no video files found", err=True)
     for outcome in failed:

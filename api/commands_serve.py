@@ -73,4 +73,12 @@ def serve_command(
     server_app = create_app(config)
     auth = f"{len(keys)} API key(s)" if keys else "no API keys"
     click.echo(f"vidseek: serving {app.home} on http://{host}:{port}/ ({auth})", err=True)
-    uvicorn.run(server_app, host=host, port=port, log_level=log_level, proxy_headers=False)
+    uvicorn.run(
+        server_app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        proxy_headers=False,
+        limit_concurrency=256,  # beyond this, 503 instead of an ever-growing queue
+        timeout_keep_alive=5,
+    )

@@ -89,15 +89,19 @@ def print_comparison(reports: Sequence[dict], echo: Echo) -> None:
     panels = list(dict.fromkeys(p for r in reports for p in recall_series(r)))
     columns = [(p, k) for p in panels for k in _ks(reports, p)]
     width = max(len(r["label"]) for r in reports) + 2
+    headers = [f"{_short(p)} {k}" for p, k in columns]
+    widths = [max(6, len(h)) for h in headers]
     echo("")
-    echo("".ljust(width) + "  ".join(f"{_short(p)} {k}".rjust(12) for p, k in columns))
+    echo("".ljust(width) + "  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True)))
     for report in reports:
         series = recall_series(report)
         cells = [
-            (f"{series[p][k]:.1f}" if p in series and k in series[p] else "-").rjust(12)
-            for p, k in columns
+            f"{series[p][k]:.1f}" if p in series and k in series[p] else "-" for p, k in columns
         ]
-        echo(report["label"].ljust(width) + "  ".join(cells))
+        echo(
+            report["label"].ljust(width)
+            + "  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))
+        )
 
 
 def _ks(reports: Sequence[dict], panel: str) -> list[str]:
@@ -134,8 +138,9 @@ def write_plot(reports: Sequence[dict], path: Path) -> None:
         ax.set_title(panel)
         ax.set_ylabel("recall (%)")
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(reports), 4), frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from api.context import AppContext
+from indexer.discover import discover
 from indexer.pipeline import IndexOptions, ProgressListener, index_paths
 from search.annotations import Annotations, Caption, Moment
 from search.clips import rank
@@ -83,8 +84,6 @@ def evaluate(
 
 def match_videos(keys: Sequence[str], videos_dir: Path) -> dict[str, Path]:
     """Annotation video key → file: by relative path, by file name, else by name sans extension."""
-    from indexer.discover import discover
-
     root = videos_dir.resolve()
     found = sorted({p.resolve() for p in discover([root])})
     by_relative = {p.relative_to(root).as_posix(): p for p in found if p.is_relative_to(root)}

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import open_clip  # noqa: E402
-from safetensors.torch import save_file  # noqa: E402
+from safetensors.torch import load_file, save_file  # noqa: E402
 
 from scripts.demo_data import TRIPLES, caption, make_pool  # noqa: E402
 from scripts.demo_data import preprocess as prep  # noqa: E402
@@ -64,6 +64,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="model dir (config + weights)")
     p.add_argument("--cache", type=Path, default=Path("/tmp"), help="where the pool is cached")
     p.add_argument("--metrics", type=Path, default=None, help="write final metrics JSON here")
+    p.add_argument("--init", type=Path, default=None, help="start from these .safetensors")
     p.add_argument("--fp32", action="store_true", help="store fp32 weights (default fp16)")
     p.add_argument("--eval-only", action="store_true", help="only evaluate the saved weights")
     return p.parse_args()
@@ -128,6 +129,8 @@ def train(args: argparse.Namespace, cfg: dict) -> float:
     """Train from scratch, save the weights, return the training wall time in seconds."""
     seed_all(args.seed)
     model = open_clip.model.CLIP(**cfg["model_cfg"])
+    if args.init:  # continue from a saved run (fp16 weights are cast back to fp32)
+        model.load_state_dict(load_file(str(args.init)))
     image_size = cfg["model_cfg"]["vision_cfg"]["image_size"]
     tokenizer = ByteTokenizer(cfg["model_cfg"]["text_cfg"]["context_length"])
     t_start = time.time()
@@ -186,6 +189,7 @@ def train(args: argparse.Namespace, cfg: dict) -> float:
     elapsed = time.time() - t_start
     state = {k: (v if args.fp32 else v.half()).contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(args.out / WEIGHTS))
+    (args.out / WEIGHTS).chmod(0o644)
     print(f"trained in {elapsed:.0f}s, saved {args.out / WEIGHTS}", flush=True)
     return elapsed
 

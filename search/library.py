@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from search.catalog import Catalog, SegmentRow, SegmentTable
+from search.catalog.catalog import FileState
 from search.errors import IndexCorrupt, LibraryError, ModelMismatch
 from search.types import Hit, ModelIdentity, VideoCommit, VideoRecord
 from search.vector_index import (
@@ -28,7 +29,7 @@ from search.vector_index import (
     ids_sha256,
 )
 
-__all__ = ["Library", "LibraryStats", "SegmentRow"]
+__all__ = ["FileState", "Library", "LibraryStats", "SegmentRow"]
 
 log = logging.getLogger(__name__)
 
@@ -168,12 +169,14 @@ class Library:
             self._apply(removed, new_ids, vectors, record.id, starts, ends)
             return record
 
-    def record_failure(self, path: str, content_hash: str, size: int, reason: str) -> VideoRecord:
+    def record_failure(
+        self, path: str, content_hash: str, size: int, reason: str, mtime: float | None = None
+    ) -> VideoRecord:
         """Record that ``path`` could not be indexed (replacing an earlier record of it)."""
         self._writable()
         with self._lock, self._flock.hold(exclusive=True):
             self._sync()
-            record, removed = self.catalog.upsert_failure(path, content_hash, size, reason)
+            record, removed = self.catalog.upsert_failure(path, content_hash, size, reason, mtime)
             self._apply(removed, None, None, record.id, None, None)
             return record
 
@@ -184,6 +187,38 @@ class Library:
             self._sync()
             removed = self.catalog.delete_video(video_id)
             self._apply(removed, None, None, video_id, None, None)
+
+    def move_video(self, video_id: int, new_path: str, size: int, mtime: float | None) -> None:
+        """Point a video at its new path, keeping its vectors (a moved or renamed file)."""
+        self._writable()
+        with self._lock, self._flock.hold(exclusive=True):
+            self._sync()
+            removed = self.catalog.move_video(video_id, new_path, size, mtime)
+            if len(removed):
+                self._apply(removed, None, None, video_id, None, None)
+
+    def touch_video(self, video_id: int, mtime: float | None) -> None:
+        """Record a new mtime of a file whose content is unchanged."""
+        self._writable()
+        self.catalog.touch_video(video_id, mtime)
+
+    def file_states(self) -> dict[str, FileState]:
+        """Path → what the catalog remembers of that file (size, mtime, hash, status)."""
+        return self.catalog.file_states()
+
+    def delete_orphans(self) -> int:
+        """Drop frames and segments whose video row is gone; returns the segments dropped."""
+        self._writable()
+        with self._lock, self._flock.hold(exclusive=True):
+            self._sync()
+            removed = self.catalog.delete_orphans()
+            if len(removed):
+                self._apply(removed, None, None, -1, None, None)
+            return len(removed)
+
+    @property
+    def index_dir(self) -> Path:
+        return self._index_dir
 
     def rebuild_index(self) -> int:
         """Rebuild the vector index from the catalog's segment vectors and save it."""
@@ -334,13 +369,45 @@ class Library:
             return None
 
     def _sync(self) -> None:
-        """Under the file lock: pick up a snapshot another process saved since ours."""
-        if self._read_manifest_bytes() != self._manifest_bytes:
+        """Under the file lock: pick up what other processes committed since we last looked.
+
+        A writer catches up from the catalog (the truth) rather than reloading the snapshot:
+        another writer in a batch may have committed videos it has not saved yet."""
+        if self._index is not None and not self.read_only:
+            self._catch_up()
+        elif self._read_manifest_bytes() != self._manifest_bytes:
             self._load()
+
+    def _catch_up(self) -> None:
+        """Under the exclusive file lock: apply other writers' catalog changes to the index.
+
+        Several processes may index into one library (e.g. a PostgreSQL catalog); each must
+        include the others' commits before it saves, or its snapshot would drop them."""
+        if self._index is None or self._model is None:
+            return
+        t = self._table
+        mine = (len(t.ids), int(t.ids.max()) if len(t.ids) else -1, int(t.ids.sum()))
+        if self.catalog.segment_fingerprint() == mine:
+            return
+        table = self.catalog.segment_table()
+        extra = np.setdiff1d(t.ids, table.ids, assume_unique=True)
+        missing = np.setdiff1d(table.ids, t.ids, assume_unique=True)
+        if len(extra):
+            self._index.remove(extra)
+        for ids, vectors in self.catalog.segment_vectors(self._model.dim, ids=missing):
+            self._index.add(ids, vectors)
+        self._table = table
+        self._dirty = True
+        if self._index.ntotal != len(table.ids):  # the catalog moved under us: start over
+            self._rebuild(table)
 
     def _load(self) -> None:
         """Under the file lock: load the snapshot, verify it against the catalog, and rebuild
         (telling the user why) when it is missing, corrupt or stale."""
+        if not self.read_only:
+            for tmp in self._index_dir.glob(".*.tmp"):  # a crash before a snapshot's rename
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
         self._model = self.catalog.model()
         table = self.catalog.segment_table()
         if self._model is None:
@@ -392,6 +459,7 @@ class Library:
     def _save(self) -> None:
         """Under the exclusive file lock: write the snapshot and remember its manifest."""
         assert self._index is not None and self._model is not None
+        self._catch_up()
         self._index.save(
             self._index_dir,
             {"model": {"label": self._model.label, "identity": self._model.to_json()}},

@@ -21,6 +21,7 @@ import faiss
 import numpy as np
 
 from search.errors import IndexCorrupt
+from search.faults import fault_point
 
 try:
     import fcntl
@@ -99,6 +100,10 @@ class FaissIndex:
 
     def ids(self) -> np.ndarray:
         return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+    def vectors(self) -> np.ndarray:
+        """All stored vectors, float32 (ntotal, dim), in the order of ``ids()``."""
+        return self._index.index.reconstruct_n(0, self.ntotal).reshape(-1, self.dim)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         ids, vectors = _as_ids(ids), _as_vectors(vectors, self.dim)
@@ -220,6 +225,7 @@ def _atomic_write(target: Path, data: Any) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        fault_point("snapshot-rename" if target.name == INDEX_FILE else "manifest-rename")
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

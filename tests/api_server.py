@@ -57,9 +57,13 @@ def demo_weights_available() -> bool:
         return False
 
 
-@functools.cache
 def built_library(model: str = RANDOM_MODEL, n_videos: int = 3, seed: int = 7) -> BuiltLibrary:
     """Generate ``n_videos`` short videos and index them with ``model`` (once per session)."""
+    return _build(model, n_videos, seed)
+
+
+@functools.cache
+def _build(model: str, n_videos: int, seed: int) -> BuiltLibrary:
     from indexer.decode import default_decoder
     from indexer.pipeline import index_paths
     from indexer.synthetic.render import generate_library

@@ -149,3 +149,61 @@ def test_cors_when_configured(tmp_path):
             headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
         )
         assert preflight.status_code == 200
+
+
+def test_unloadable_model_is_503_not_500(tmp_path):
+    config = server_config(built_library(), model_spec="no-such-model-anywhere")
+    with live_server(config) as server, server.client() as client:
+        response = client.get("/search", params={"q": "a star"})
+        assert response.status_code == 503
+        assert "no-such-model-anywhere" in response.json()["error"]["message"]
+        assert client.get("/health").status_code == 200
+
+
+def test_model_mismatch_is_409(monkeypatch, tmp_path):
+    import dataclasses
+
+    import search.models
+    from tests.api_server import RANDOM_MODEL
+
+    real = search.models.load_encoder(RANDOM_MODEL)
+
+    class Other:
+        identity = dataclasses.replace(real.identity, pretrained="something-else")
+        encode_images = real.encode_images
+        encode_texts = real.encode_texts
+
+    monkeypatch.setattr(search.models, "load_encoder", lambda spec, **_: Other())
+    root = built_library().videos_dir
+    with live_server(server_config(built_library(), media_roots=(root,))) as server:
+        with server.client() as client:
+            response = client.get("/search", params={"q": "a star"})
+            assert response.status_code == 409
+            assert response.json()["error"]["code"] == "model_mismatch"
+            assert client.post("/index", json={"paths": ["."]}).status_code == 409
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "x", "video_ids": str(2**70)},
+        {"q": "x", "video_ids": "-5"},
+        {"q": "x", "min_score": "nan"},
+        {"q": "x", "k": "1e3"},
+        {"q": "x", "path_prefix": ""},
+    ],
+)
+def test_hostile_search_parameters_are_422(client, params):
+    response = client.get("/search", params=params)
+    assert response.status_code == 422, response.text
+
+
+def test_odd_but_valid_queries_are_answered(client):
+    for params in ({"q": "\x00\x01"}, {"q": "x", "offset": 99999}, {"q": "x", "path_prefix": "\0"}):
+        response = client.get("/search", params=params)
+        assert response.status_code == 200, response.text
+    huge = client.post("/search", json={"q": "x", "video_ids": [2**70]})
+    assert huge.status_code == 422
+    json_type = {"content-type": "application/json"}
+    nan = client.post("/search", content=b'{"q": "x", "min_score": NaN}', headers=json_type)
+    assert nan.status_code == 422

@@ -2,11 +2,11 @@ from search.clips import cap_per_video, merge_hits
 from search.types import Hit
 
 
-def test_overlapping_and_touching_hits_merge_into_one_clip():
+def test_overlapping_and_touching_hits_of_similar_score_merge_into_one_clip():
     hits = [
-        Hit(1, video_id=5, start=0.0, end=4.0, score=0.2),
+        Hit(1, video_id=5, start=0.0, end=4.0, score=0.48),
         Hit(2, video_id=5, start=2.0, end=6.0, score=0.5),
-        Hit(3, video_id=5, start=6.0, end=10.0, score=0.3),  # touches the previous one
+        Hit(3, video_id=5, start=6.0, end=10.0, score=0.47),  # touches the previous one
         Hit(4, video_id=5, start=20.0, end=24.0, score=0.4),  # separate
     ]
     clips = merge_hits(hits, {5: "a.mp4"})
@@ -15,8 +15,14 @@ def test_overlapping_and_touching_hits_merge_into_one_clip():
     assert clips[0].path == "a.mp4"
 
 
+def test_a_weak_neighbour_does_not_stretch_a_strong_moment():
+    hits = [Hit(1, 5, 0.0, 4.0, 0.9), Hit(2, 5, 4.0, 8.0, 0.3), Hit(3, 5, 8.0, 12.0, 0.29)]
+    clips = merge_hits(hits, {})
+    assert [(c.start, c.end, c.score) for c in clips] == [(0.0, 4.0, 0.9), (4.0, 12.0, 0.3)]
+
+
 def test_hits_of_different_videos_never_merge_and_rank_by_score():
-    hits = [Hit(1, 1, 0.0, 4.0, 0.3), Hit(2, 2, 0.0, 4.0, 0.6), Hit(3, 1, 2.0, 5.0, 0.1)]
+    hits = [Hit(1, 1, 0.0, 4.0, 0.3), Hit(2, 2, 0.0, 4.0, 0.6), Hit(3, 1, 2.0, 5.0, 0.29)]
     clips = merge_hits(hits, {})
     assert [(c.video_id, c.end, c.score) for c in clips] == [(2, 4.0, 0.6), (1, 5.0, 0.3)]
 

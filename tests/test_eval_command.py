@@ -14,7 +14,6 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import cli
-from api.commands_eval import eval_command
 from indexer.synthetic.render import generate_library
 from indexer.synthetic.world import LANGUAGES, describe
 from search.clips import merge_hits
@@ -22,11 +21,9 @@ from search.library import Library
 from search.models import load_encoder
 from search.types import Hit
 
-MODEL = "vidseek-demo:random"
+MODEL = "vidseek-demo"
 FETCH = 32  # Searcher fetches at least this many hits, so short videos merge all of theirs
 
-if "eval" not in cli.commands:  # until api/cli.py registers it
-    cli.add_command(eval_command)
 
 
 def invoke(*args: str):
@@ -34,21 +31,21 @@ def invoke(*args: str):
 
 
 @pytest.fixture(scope="module")
-def media(tmp_path_factory) -> Path:
+def videos_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("eval_media")
     generate_library(folder, 4, seed=31, duration=(9.0, 13.0), size=(160, 120), fps=8)
     return folder
 
 
-def truths(media: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(media.glob("*.json"))]
+def truths(videos_dir: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(videos_dir.glob("*.json"))]
 
 
 @pytest.fixture(scope="module")
-def annotations(media, tmp_path_factory) -> Path:
+def annotations(videos_dir, tmp_path_factory) -> Path:
     """Per scene and language: a caption of the video and the same text as a moment."""
     rows = []
-    for i, truth in enumerate(truths(media)):
+    for i, truth in enumerate(truths(videos_dir)):
         name = truth["path"]
         key = name if i % 2 else Path(name).stem  # ids by stem and by file name both resolve
         for scene in truth["scenes"]:
@@ -65,10 +62,10 @@ def annotations(media, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def run(media, annotations, tmp_path_factory) -> tuple[dict, Path]:
+def run(videos_dir, annotations, tmp_path_factory) -> tuple[dict, Path]:
     library = tmp_path_factory.mktemp("eval_library")
     result = invoke(
-        "eval", "--annotations", str(annotations), "--videos", str(media), "--model", MODEL,
+        "eval", "--annotations", str(annotations), "--videos", str(videos_dir), "--model", MODEL,
         "--library", str(library), "--json", "--label", "first",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -81,7 +78,7 @@ def pooled(vectors: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def reference(run, media, annotations) -> dict:
+def reference(run, videos_dir, annotations) -> dict:
     """Segments and whole videos re-pooled from stored frame vectors; texts embedded anew."""
     _, library_dir = run
     rows = [json.loads(line) for line in annotations.read_text().splitlines()]
@@ -89,8 +86,8 @@ def reference(run, media, annotations) -> dict:
     library = Library.open(library_dir, read_only=True)
     try:
         videos = {}
-        for truth in truths(media):
-            record = library.find_video_by_path(str((media / truth["path"]).resolve()))
+        for truth in truths(videos_dir):
+            record = library.find_video_by_path(str((videos_dir / truth["path"]).resolve()))
             times, frames = library.frames(record.id)
             segments = []
             for seg in library.segments(record.id):
@@ -203,10 +200,10 @@ def test_moment_retrieval_matches_segments_merged_as_clips(run, reference):
 
 
 @pytest.fixture(scope="module")
-def english(media, tmp_path_factory) -> Path:
+def english(videos_dir, tmp_path_factory) -> Path:
     """The English rows only, keyed by file name: a smaller file for the slower checks."""
     rows = []
-    for truth in truths(media):
+    for truth in truths(videos_dir):
         for scene in truth["scenes"]:
             text = describe(scene["shape"], scene["color"], scene["background"], "en")
             rows.append({"video": truth["path"], "text": text, "lang": "en"})
@@ -217,17 +214,19 @@ def english(media, tmp_path_factory) -> Path:
     return path
 
 
-def test_the_default_temporary_library_leaves_no_trace(media, english, tmp_path, monkeypatch):
+def test_the_default_temporary_library_leaves_no_trace(videos_dir, english, tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("VIDSEEK_HOME", str(home))
-    result = invoke("eval", "--annotations", str(english), "--videos", str(media), "--model", MODEL)
+    result = invoke(
+        "eval", "--annotations", str(english), "--videos", str(videos_dir), "--model", MODEL
+    )
     assert result.exit_code == 0, result.output
     assert not home.exists()
     for row in ("text→video", "video→text", "  en text→video", "moment retrieval", "  en "):
         assert f"\n{row}" in result.stdout, row
 
 
-def test_msrvtt_csv_and_charades_give_the_jsonl_numbers(run, media, english, tmp_path):
+def test_msrvtt_csv_and_charades_give_the_jsonl_numbers(run, videos_dir, english, tmp_path):
     report, library = run
     rows = [json.loads(line) for line in english.read_text().splitlines()]
     captions = [r for r in rows if "start" not in r]
@@ -237,7 +236,7 @@ def test_msrvtt_csv_and_charades_give_the_jsonl_numbers(run, media, english, tmp
     (tmp_path / "test.csv").write_text("\n".join(csv_lines) + "\n")
     sta = [f"{stem(r['video'])} {r['start']} {r['end']}##{r['text']}" for r in rows if "start" in r]
     (tmp_path / "sta.txt").write_text("\n".join(sta) + "\n")
-    common = ("--videos", str(media), "--model", MODEL, "--library", str(library), "--json")
+    common = ("--videos", str(videos_dir), "--model", MODEL, "--library", str(library), "--json")
     from_csv = json.loads(invoke("eval", "--annotations", f"{tmp_path}/test.csv", *common).stdout)
     from_sta = json.loads(invoke("eval", "--annotations", f"{tmp_path}/sta.txt", *common).stdout)
     assert from_csv["annotations"]["format"] == "msrvtt-csv"
@@ -248,13 +247,13 @@ def test_msrvtt_csv_and_charades_give_the_jsonl_numbers(run, media, english, tmp
     assert from_sta["moment_retrieval"]["metrics"] == moments
 
 
-def test_compare_and_plot(run, media, english, tmp_path):
+def test_compare_and_plot(run, videos_dir, english, tmp_path):
     report, library = run
     earlier = tmp_path / "first.json"
     earlier.write_text(json.dumps(report))
     plot = tmp_path / "plots" / "recall.png"
     result = invoke(
-        "eval", "--annotations", str(english), "--videos", str(media), "--model", MODEL,
+        "eval", "--annotations", str(english), "--videos", str(videos_dir), "--model", MODEL,
         "--library", str(library), "--label", "second", "--compare", str(earlier),
         "--plot", str(plot), "-o", str(tmp_path / "second.json"),
     )  # fmt: skip
@@ -268,12 +267,14 @@ def test_compare_and_plot(run, media, english, tmp_path):
     assert second["video_retrieval"]["t2v"] == report["video_retrieval"]["by_language"]["en"]["t2v"]
 
 
-def test_missing_videos_are_reported_and_none_at_all_is_an_error(run, media, english, tmp_path):
+def test_missing_videos_are_reported_and_none_at_all_is_an_error(
+    run, videos_dir, english, tmp_path
+):
     _, library = run
     extra = tmp_path / "extra.jsonl"
     lines = english.read_text().splitlines()
     extra.write_text("\n".join([*lines, json.dumps({"video": "nowhere", "text": "a red star"})]))
-    common = ("--videos", str(media), "--model", MODEL, "--library", str(library), "--json")
+    common = ("--videos", str(videos_dir), "--model", MODEL, "--library", str(library), "--json")
     result = invoke("eval", "--annotations", str(extra), *common)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["videos"]["missing"] == ["nowhere"]

@@ -21,6 +21,7 @@ from api.server.limits import BodyLimitMiddleware
 from api.server.metrics import MetricsMiddleware, RequestMetrics
 from api.server.paths import files_to_index
 from api.server.routes_system import STATIC
+from api.server.schemas import ErrorResponse
 from api.server.search_service import ResultCache
 from api.server.segment_lookup import SegmentLookup
 from api.server.services import Services
@@ -31,6 +32,9 @@ from indexer.pipeline import IndexOptions
 from search.library import Library
 
 log = logging.getLogger("vidseek.server")
+UNAUTHORIZED: dict[int | str, dict] = {
+    401: {"model": ErrorResponse, "description": "API key missing or not valid"}
+}
 DESCRIPTION = (
     "Search what is seen in every moment of a video library, by text in any language or by "
     'image. Errors are JSON: `{"error": {"code": ..., "message": ...}}`. When the server '
@@ -96,8 +100,9 @@ def create_app(config: ServerConfig, library: Library | None = None) -> FastAPI:
     )
     app.state.services = svc
     install_error_handlers(app)
-    for module in (routes_search, routes_videos, routes_media, routes_jobs, routes_system):
-        app.include_router(module.router)
+    for module in (routes_search, routes_videos, routes_media, routes_jobs):
+        app.include_router(module.router, responses=UNAUTHORIZED)
+    app.include_router(routes_system.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     # Middleware: the last added runs first.

@@ -21,7 +21,7 @@ class ServerConfig:
     cors_origins: tuple[str, ...] = ()  # empty: CORS off
     max_body_bytes: int = 1 * MiB  # JSON bodies
     max_upload_bytes: int = 10 * MiB  # image uploads
-    result_window: int = 200  # clips ranked per query; pages are cut from this list
+    result_window: int = 100  # clips ranked per query (total <= this); pages are cut from it
     thumbnail_cache: int = 512  # thumbnails kept in memory
     isolate_decoding: bool = True  # index jobs decode in a killable worker process
     preload_model: bool = True  # load the encoder at startup rather than on first use

@@ -11,6 +11,8 @@ CSP = (
     "base-uri 'none'; frame-ancestors 'none'"
 )
 
+UNRESTRICTED = frozenset({"/docs", "/docs/oauth2-redirect"})
+
 
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
@@ -27,7 +29,8 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "no-referrer")
-                headers.setdefault("Content-Security-Policy", CSP)
+                if scope["path"] not in UNRESTRICTED:  # Swagger UI loads its own assets
+                    headers.setdefault("Content-Security-Policy", CSP)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -42,7 +42,7 @@ class JobRecord:
     files_total: int | None = None
     files_done: int = 0
     files_indexed: int = 0
-    files_unchanged: int = 0
+    files_unchanged: int = 0  # already indexed (same content, or moved)
     files_failed: int = 0
     frames: int = 0
     current_file: str | None = None
@@ -82,9 +82,7 @@ class JobRecord:
         self.current_file = None
         if outcome.status == "indexed":
             self.files_indexed += 1
-        elif outcome.status == "unchanged":
-            self.files_unchanged += 1
-        else:
+        elif outcome.status == "failed":
             self.files_failed += 1
             if len(self.failures) < MAX_FAILURES_SHOWN:
                 self.failures.append(
@@ -96,8 +94,12 @@ class JobRecord:
                         frames=outcome.frames,
                     )
                 )
+        else:  # "unchanged", "moved": already in the library
+            self.files_unchanged += 1
         if self.on_file_done is not None:
             self.on_file_done()
+        if self.cancel_requested:  # between files: what is committed stays committed
+            raise JobCancelled()
 
     def elapsed(self) -> float:
         if self.started_at is None:

@@ -112,7 +112,15 @@ class MetricsMiddleware:
                 )
 
 
+_FIXED = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/favicon.ico"})
+
+
 def _route(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    """The route template (bounded label values): never the raw path of an unknown URL."""
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return path
+    raw = scope.get("path", "")
+    if raw in _FIXED:
+        return raw
+    return "/static" if raw.startswith("/static/") else "unmatched"

@@ -14,9 +14,11 @@ from api.server.images import decode_query_image
 from api.server.schemas import (
     MAX_K,
     ErrorResponse,
+    PrefixItem,
     SearchParams,
     SearchResponse,
     TextSearchRequest,
+    VideoIdItem,
 )
 from api.server.search_service import run_search
 from api.server.services import Services, services
@@ -28,6 +30,7 @@ ERRORS = {
     409: {"model": ErrorResponse, "description": "Library built with another model"},
     413: {"model": ErrorResponse, "description": "Body too large"},
     422: {"model": ErrorResponse, "description": "Invalid parameters"},
+    503: {"model": ErrorResponse, "description": "The model could not be loaded"},
 }
 
 
@@ -77,8 +80,8 @@ def search_image(
     offset: Annotated[int, Form(ge=0, le=100_000)] = 0,
     group_by: Annotated[Literal["clip", "video"], Form()] = "clip",
     per_video: Annotated[int | None, Form(ge=1, le=1000)] = None,
-    video_ids: Annotated[list[int] | None, Form()] = None,
-    path_prefix: Annotated[list[str] | None, Form()] = None,
+    video_ids: Annotated[list[VideoIdItem] | None, Form()] = None,
+    path_prefix: Annotated[list[PrefixItem] | None, Form()] = None,
     min_score: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
 ) -> SearchResponse:
     """Search by an example image: moments that look like it."""

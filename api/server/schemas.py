@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,6 +12,8 @@ MAX_PREFIXES = 32
 MAX_PATH_CHARS = 4096
 MAX_QUERY_CHARS = 2000
 MAX_ID = 2**63 - 1
+VideoIdItem = Annotated[int, Field(ge=1, le=MAX_ID)]
+PrefixItem = Annotated[str, Field(min_length=1, max_length=MAX_PATH_CHARS)]
 
 
 class ErrorDetail(BaseModel):
@@ -37,10 +39,10 @@ class SearchParams(BaseModel):
     per_video: int | None = Field(
         None, ge=1, le=1000, description="At most this many clips of one video."
     )
-    video_ids: list[int] | None = Field(
+    video_ids: list[VideoIdItem] | None = Field(
         None, max_length=MAX_FILTER_IDS, description="Only search these videos."
     )
-    path_prefix: list[str] | None = Field(
+    path_prefix: list[PrefixItem] | None = Field(
         None, max_length=MAX_PREFIXES, description="Only videos whose path starts with one."
     )
     min_score: float | None = Field(
@@ -163,7 +165,7 @@ class Job(BaseModel):
     files_done: int
     files_indexed: int
     files_unchanged: int
-    files_failed: int
+    files_failed: int = Field(description="Files that failed to decode, or were refused.")
     frames: int
     current_file: str | None
     created_at: float = Field(description="Unix time.")

@@ -14,10 +14,12 @@ from pathlib import PurePath
 
 import numpy as np
 
+from api.server.errors import ApiError
 from api.server.schemas import Moment, SearchParams, SearchResponse, VideoGroup
 from api.server.segment_lookup import SegmentLookup
 from api.server.state import ServerState
 from api.server.urls import stream_url, thumbnail_url
+from search.errors import VideoNotFound
 from search.query import Searcher, SearchOptions
 from search.types import Clip
 
@@ -75,11 +77,28 @@ def run_search(
             video_ids=allowed,
             min_score=params.min_score,
         )
-        with state.lock:
-            clips = searcher.search_vector(vector, options)
+        clips = _search_vector(state, searcher, vector, options)
         cache.put(key, clips)
     lookup.remember(clips)
     return _page(params, clips, query_text, library_empty=False)
+
+
+def _search_vector(
+    state: ServerState, searcher: Searcher, vector: np.ndarray, options: SearchOptions
+) -> list[Clip]:
+    """Search; a vector whose video was just removed elsewhere gets one refresh and retry."""
+    for attempt in range(2):
+        try:
+            with state.lock:
+                return searcher.search_vector(vector, options)
+        except VideoNotFound:
+            if attempt:
+                raise ApiError(
+                    503, "the library is being updated; try again", "library_busy"
+                ) from None
+            with state.lock:
+                state.library.refresh()
+    raise AssertionError("unreachable")
 
 
 def _allowed_videos(state: ServerState, params: SearchParams) -> tuple[int, ...] | None:

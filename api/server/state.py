@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from api.server.config import ServerConfig
+from search.errors import ModelError, VidseekError
 from search.library import Library
 from search.query import Searcher
 from search.types import Encoder, ModelIdentity
@@ -80,7 +81,12 @@ class ServerState:
                     recorded = self.library.model
                 spec = self.config.model_spec or (recorded.label if recorded else DEFAULT_MODEL)
                 log.info("loading model %s", spec)
-                self._encoder = SerializedEncoder(load_encoder(spec))
+                try:
+                    self._encoder = SerializedEncoder(load_encoder(spec))
+                except VidseekError:
+                    raise
+                except Exception as exc:  # answer 503 with the reason, not a 500
+                    raise ModelError(f"the model {spec} could not be loaded: {exc}") from exc
             return self._encoder
 
     def searcher(self) -> Searcher:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
+from stat import S_ISREG
 
 from fastapi.responses import Response, StreamingResponse
 
@@ -83,6 +84,8 @@ def file_response(path: Path, range_header: str | None, head: bool = False) -> R
         stat = os.stat(path)
     except OSError as exc:
         raise ApiError(404, "the video file is missing on disk", "file_missing") from exc
+    if not S_ISREG(stat.st_mode):  # never block on a FIFO or device put in the file's place
+        raise ApiError(404, "the video file is missing on disk", "file_missing")
     size = stat.st_size
     headers = {
         "Accept-Ranges": "bytes",

@@ -21,6 +21,8 @@ class ThumbnailError(Exception):
 
 def grab_frame(path: Path, at: float) -> Image.Image:
     """The first frame at or after ``at`` seconds (or the last frame, past the end)."""
+    if not path.is_file():
+        raise ThumbnailError("the video file is missing")
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:

@@ -17,6 +17,9 @@
     info: $("library-info"),
   };
   let current = null; // {kind: "text"|"image", q, file, offset, total}
+  // Optional ?min_score=0.25 in the page URL: drop weaker moments (kept for shared links).
+  const minScoreParam = Number.parseFloat(new URL(location.href).searchParams.get("min_score"));
+  const minScore = Number.isFinite(minScoreParam) ? Math.max(-1, Math.min(1, minScoreParam)) : null;
 
   // ---- API key -------------------------------------------------------------------------
   const getKey = () => localStorage.getItem(KEY_STORAGE) || "";
@@ -117,7 +120,11 @@
         videoId: String(moment.video_id), start: String(moment.start),
         end: String(moment.end), stream: moment.stream_url,
       },
-      onclick: () => play(moment),
+      onclick: (event) => {
+        for (const other of els.results.querySelectorAll(".card.active")) other.classList.remove("active");
+        event.currentTarget.classList.add("active");
+        play(moment);
+      },
     },
     el("span", { class: "thumb" }, img, el("span", { class: "badge" }, range)),
     el("span", { class: "card-body" },
@@ -184,6 +191,7 @@
           body: JSON.stringify({
             q: current.q, k: PAGE, offset: current.offset,
             group_by: groupByVideo ? "video" : "clip",
+            ...(minScore === null ? {} : { min_score: minScore }),
           }),
         });
       } else {
@@ -192,6 +200,7 @@
         form.append("k", String(PAGE));
         form.append("offset", String(current.offset));
         form.append("group_by", groupByVideo ? "video" : "clip");
+        if (minScore !== null) form.append("min_score", String(minScore));
         data = await api("/search/image", { method: "POST", body: form });
       }
       render(data);

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from search.catalog.engine import make_engine
 from search.catalog.migrations import SCHEMA_VERSION, check_version, migrate, schema_version
 from search.catalog.schema import Frame, Meta, Segment, Video
 from search.errors import CatalogError, VideoNotFound
+from search.faults import fault_point
 from search.types import ModelIdentity, VideoCommit, VideoRecord
 
 _F32 = np.dtype("<f4")
@@ -42,6 +43,18 @@ class SegmentRow:
     start: float
     end: float
     n_frames: int
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the catalog remembers about a path: enough to skip or move it without decoding."""
+
+    id: int
+    path: str
+    content_hash: str
+    size: int
+    mtime: float | None
+    status: str
 
 
 @dataclass(frozen=True)
@@ -186,10 +199,11 @@ class Catalog:
                         for seg in commit.segments
                     ],
                 ).all()
+            fault_point("catalog-commit")
             return _record(video), removed, np.array(new_ids, dtype=np.int64)
 
     def upsert_failure(
-        self, path: str, content_hash: str, size: int, reason: str
+        self, path: str, content_hash: str, size: int, reason: str, mtime: float | None = None
     ) -> tuple[VideoRecord, np.ndarray]:
         """Record that ``path`` failed, replacing an earlier record of that path (whose
         segment ids are returned, for removal from the index)."""
@@ -199,6 +213,7 @@ class Catalog:
                 path=path,
                 content_hash=content_hash,
                 size=size,
+                mtime=mtime,
                 status="failed",
                 error=reason,
                 n_frames=0,
@@ -216,7 +231,76 @@ class Catalog:
                 raise VideoNotFound(f"no video with id {video_id}")
             return _delete_ids(s, video_id)
 
+    def move_video(
+        self, video_id: int, new_path: str, size: int, mtime: float | None
+    ) -> np.ndarray:
+        """Give a video a new path (a moved file keeps its vectors), replacing any record
+        already at ``new_path``, whose segment ids are returned. Raises VideoNotFound."""
+        with Session(self.engine) as s, s.begin():
+            if s.get(Video, video_id) is None:
+                raise VideoNotFound(f"no video with id {video_id}")
+            old = s.scalar(select(Video.id).where(Video.path == new_path))
+            removed = _delete_ids(s, old) if old is not None and old != video_id else None
+            s.execute(
+                update(Video)
+                .where(Video.id == video_id)
+                .values(path=new_path, size=size, mtime=mtime)
+            )
+        return removed if removed is not None else np.zeros(0, dtype=np.int64)
+
+    def touch_video(self, video_id: int, mtime: float | None) -> None:
+        """Remember a new mtime for unchanged content, so the next run skips it unhashed."""
+        with Session(self.engine) as s, s.begin():
+            s.execute(update(Video).where(Video.id == video_id).values(mtime=mtime))
+
+    def delete_orphans(self) -> np.ndarray:
+        """Delete frames and segments whose video row is gone; returns the segment ids."""
+        with Session(self.engine) as s, s.begin():
+            known = select(Video.id)
+            seg_ids = s.scalars(select(Segment.id).where(Segment.video_id.not_in(known))).all()
+            s.execute(delete(Segment).where(Segment.video_id.not_in(known)))
+            s.execute(delete(Frame).where(Frame.video_id.not_in(known)))
+        return np.array(sorted(seg_ids), dtype=np.int64)
+
     # --- reads ------------------------------------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        """Path → remembered size, mtime, hash and status, for every video row."""
+        q = select(Video.id, Video.path, Video.content_hash, Video.size, Video.mtime, Video.status)
+        with Session(self.engine) as s:
+            return {row[1]: FileState(*row) for row in s.execute(q)}
+
+    def orphan_counts(self) -> tuple[int, int]:
+        """(frames, segments) whose video row does not exist."""
+        known = select(Video.id)
+        with Session(self.engine) as s:
+            frames = s.scalar(select(func.count(Frame.id)).where(Frame.video_id.not_in(known)))
+            segs = s.scalar(select(func.count(Segment.id)).where(Segment.video_id.not_in(known)))
+        return int(frames or 0), int(segs or 0)
+
+    def segment_count_mismatches(self) -> list[tuple[int, str, int, int]]:
+        """(video id, path, recorded n_segments, stored segments) where the two disagree."""
+        counts = (
+            select(Segment.video_id, func.count(Segment.id).label("n"))
+            .group_by(Segment.video_id)
+            .subquery()
+        )
+        q = (
+            select(Video.id, Video.path, Video.n_segments, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.video_id == Video.id)
+            .where(Video.n_segments != func.coalesce(counts.c.n, 0))
+            .order_by(Video.id)
+        )
+        with Session(self.engine) as s:
+            return [tuple(row) for row in s.execute(q)]  # type: ignore[misc]
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's ``PRAGMA quick_check`` findings (empty when healthy or not SQLite)."""
+        if make_url(self.url).get_backend_name() != "sqlite":
+            return []
+        with self.engine.connect() as conn:
+            rows = [str(r[0]) for r in conn.execute(text("PRAGMA quick_check"))]
+        return [] if rows == ["ok"] else rows
 
     def video(self, video_id: int) -> VideoRecord:
         with Session(self.engine) as s:
@@ -302,6 +386,14 @@ class Catalog:
             rows = s.execute(q).all()
         return np.array([r[0] for r in rows], dtype=np.int64), _stack([r[1] for r in rows], dim)
 
+    def segment_fingerprint(self) -> tuple[int, int, int]:
+        """(count, max id, sum of ids) of all segments: a cheap test for "has the set of
+        segment ids changed?" (ids are never reused, so adding always raises the max)."""
+        q = select(func.count(Segment.id), func.max(Segment.id), func.sum(Segment.id))
+        with Session(self.engine) as s:
+            count, top, total = s.execute(q).one()
+        return int(count or 0), int(top if top is not None else -1), int(total or 0)
+
     def segment_table(self) -> SegmentTable:
         q = select(Segment.id, Segment.video_id, Segment.start, Segment.end).order_by(Segment.id)
         with Session(self.engine) as s:
@@ -339,8 +431,12 @@ class Catalog:
         return np.array([r[0] for r in rows], dtype=np.int64), _stack([r[1] for r in rows], dim)
 
     def size_bytes(self) -> int:
-        """Bytes on disk for a SQLite catalog (database + WAL); 0 for server databases."""
+        """Bytes on disk: SQLite database + WAL, or the PostgreSQL database; 0 if unknown."""
         url = make_url(self.url)
+        if self.engine.dialect.name == "postgresql":
+            q = "SELECT pg_database_size(current_database())"
+            with self.engine.connect() as conn:
+                return int(conn.exec_driver_sql(q).scalar() or 0)
         if url.get_backend_name() != "sqlite" or not url.database:
             return 0
         path = url.database.removeprefix("file:").split("?")[0]

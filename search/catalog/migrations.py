@@ -23,11 +23,13 @@ from sqlalchemy import (
     Text,
     inspect,
     select,
+    text,
 )
 
 from search.errors import CatalogError
 
 _Id = BigInteger().with_variant(Integer(), "sqlite")
+_MIGRATE_LOCK = 0x76696473656B01  # PostgreSQL advisory lock key: "vidsek" + 1
 
 
 def _m001_initial(conn: Connection) -> None:
@@ -86,7 +88,22 @@ def _m001_initial(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_m001_initial]
+def _m002_claims(conn: Connection) -> None:
+    """Create claims: which indexer process is embedding which content right now (a lease)."""
+    md = MetaData()
+    Table(
+        "claims",
+        md,
+        Column("content_hash", String(128), primary_key=True),
+        Column("owner", String(200), nullable=False, index=True),
+        Column("path", Text),
+        Column("claimed_at", Float, nullable=False),
+        Column("expires_at", Float, nullable=False),
+    )
+    md.create_all(conn)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_m001_initial, _m002_claims]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _meta = Table(
@@ -116,6 +133,8 @@ def check_version(version: int, where: str) -> None:
 
 def migrate(conn: Connection, where: str) -> int:
     """Apply pending migrations inside the caller's transaction; returns the new version."""
+    if conn.dialect.name == "postgresql":  # processes opening a new catalog at once queue here
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK})
     version = schema_version(conn)
     check_version(version, where)
     for number in range(version + 1, SCHEMA_VERSION + 1):

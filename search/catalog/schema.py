@@ -70,3 +70,16 @@ class Segment(Base):
     end: Mapped[float] = mapped_column(Float)
     n_frames: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Claim(Base):
+    """A lease: ``owner`` is embedding ``content_hash`` until ``expires_at`` (epoch seconds,
+    database clock). See ``search/catalog/claims.py``."""
+
+    __tablename__ = "claims"
+
+    content_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    path: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)

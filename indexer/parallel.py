@@ -1,0 +1,292 @@
+"""Parallel decode: N isolated decoder workers feed one batched encoder in this thread.
+
+Each worker thread owns one decoder (by default an ``IsolatedDecoder`` process, so a hang, a
+crash or a memory blow-up costs one file) and streams frame batches into a bounded queue.
+The calling thread drains the queue, encodes frames of any files together in batches of
+``options.batch_size`` and yields each file's commit as soon as its last frame is encoded.
+Decoding and encoding overlap; memory stays bounded by the queue (a few batches of frames).
+
+Frames are only encoded, never re-ordered: each file's commit is assembled by the same
+``embed_video`` as the inline executor (from recorded batches and their vectors), so results
+agree with it up to float rounding of differently composed encoder batches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexer.embed import WorkItem, embed_video
+from indexer.executors import Result, isolated_default_decoder
+from indexer.frames import Decoder, FrameBatch
+from indexer.options import IndexOptions
+from search.errors import DecodeError
+from search.types import Encoder, ModelIdentity, VideoInfo
+
+_POLL_S = 0.1  # how often a blocked worker looks whether the job was abandoned
+
+
+@dataclass
+class _Partial:
+    """One file in flight: what its decoder said and the frames encoded so far."""
+
+    item: WorkItem
+    info: VideoInfo | None = None
+    batches: list[FrameBatch] = field(default_factory=list)  # images dropped once encoded
+    vectors: list[np.ndarray] = field(default_factory=list)
+
+
+class ParallelExecutor:
+    """``workers`` decoder threads + batched encoding in the caller's thread.
+
+    ``decoder_factory`` builds one decoder per worker (default: an isolated decoder with the
+    job's timeout and memory limit). ``queue_batches`` bounds the frame batches waiting to be
+    encoded (default ``2 * workers``).
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        decoder_factory: Callable[[], Decoder] | None = None,
+        queue_batches: int | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.workers = workers
+        self.decoder_factory = decoder_factory
+        self.queue_batches = queue_batches or 2 * workers
+
+    def map(
+        self,
+        items: Iterable[WorkItem],
+        encoder: Encoder,
+        options: IndexOptions,
+        on_frames: Callable[[int], None],
+    ) -> Iterator[tuple[WorkItem, Result]]:
+        n_items = len(items) if isinstance(items, Sized) else self.workers
+        if not n_items:
+            return
+        # Items are pulled lazily, one at a time, as workers get free (claiming may skip some).
+        n_threads = min(self.workers, n_items)
+        jobs = _Jobs(items, n_threads)
+        out: queue.Queue[tuple[str, int, Any]] = queue.Queue(maxsize=self.queue_batches)
+        stop = threading.Event()
+        factory = self.decoder_factory or (lambda: isolated_default_decoder(options))
+        short_side = encoder.identity.image_size
+        threads = [
+            threading.Thread(
+                target=_decode_worker,
+                args=(factory, jobs, out, stop, options, short_side),
+                name=f"vidseek-decode-{n}",
+                daemon=True,
+            )
+            for n in range(n_threads)
+        ]
+        jobs.feed(2 * n_threads)  # each worker has its next file at hand
+        for t in threads:
+            t.start()
+        try:
+            yield from _consume(jobs, out, len(threads), encoder, options, on_frames)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=5.0)
+
+
+class _Jobs:
+    """Hands items to the workers, pulled lazily from ``items`` in the consumer's thread only
+    (pulling may touch the catalog, e.g. to claim a file): one more each time one finishes,
+    so about two per worker are out at any time."""
+
+    def __init__(self, items: Iterable[WorkItem], workers: int) -> None:
+        self._it = iter(items)
+        self._count = itertools.count()
+        self._workers = workers
+        self.queue: queue.SimpleQueue[tuple[int, WorkItem] | None] = queue.SimpleQueue()
+        self.taken = 0
+        self.exhausted = False
+
+    def feed(self, n: int = 1) -> None:
+        for _ in range(n):
+            if self.exhausted:
+                return
+            item = next(self._it, None)
+            if item is None:
+                self.exhausted = True
+                for _ in range(self._workers):
+                    self.queue.put(None)
+                return
+            self.taken += 1
+            self.queue.put((next(self._count), item))
+
+    def get(self, stop: threading.Event) -> tuple[int, WorkItem] | None:
+        while not stop.is_set():
+            try:
+                return self.queue.get(timeout=_POLL_S)
+            except queue.Empty:
+                continue
+        return None
+
+
+def _decode_worker(
+    factory: Callable[[], Decoder],
+    jobs: _Jobs,
+    out: queue.Queue[tuple[str, int, Any]],
+    stop: threading.Event,
+    options: IndexOptions,
+    short_side: int,
+) -> None:
+    """Decode files from ``jobs`` until none are left; every file ends in "done" or "error"."""
+
+    def put(message: tuple[str, int, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(message, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    decoder: Decoder | None = None
+    try:
+        decoder = factory()
+        while not stop.is_set():
+            job = jobs.get(stop)
+            if job is None:
+                break
+            idx, item = job
+            try:
+                if not put(("info", idx, (item, decoder.probe(item.path)))):
+                    return
+                stream = decoder.frames(item.path, options.fps, short_side, options.batch_size)
+                for batch in stream:
+                    if not put(("batch", idx, batch)):
+                        return
+                put(("done", idx, item))
+            except DecodeError as exc:
+                put(("error", idx, (item, exc)))
+            except Exception as exc:  # noqa: BLE001 - a decoder bug costs one file
+                put(("error", idx, (item, DecodeError(f"{type(exc).__name__}: {exc}"))))
+    except BaseException as exc:  # noqa: BLE001 - e.g. the decoder could not be built
+        put(("fatal", -1, exc))
+    finally:
+        if decoder is not None and hasattr(decoder, "close"):
+            decoder.close()
+        put(("exit", -1, None))
+
+
+def _consume(
+    jobs: _Jobs,
+    out: queue.Queue[tuple[str, int, Any]],
+    alive: int,
+    encoder: Encoder,
+    options: IndexOptions,
+    on_frames: Callable[[int], None],
+) -> Iterator[tuple[WorkItem, Result]]:
+    partial: dict[int, _Partial] = {}
+    waiting: list[tuple[int, FrameBatch]] = []  # decoded, not yet encoded
+    pending_frames = 0
+
+    def flush() -> None:
+        nonlocal pending_frames
+        if not waiting:
+            return
+        images = [img for _, b in waiting for img in b.images]
+        vectors = encoder.encode_images(images)
+        at = 0
+        for idx, batch in waiting:
+            n = len(batch.times)
+            p = partial[idx]
+            p.vectors.append(vectors[at : at + n])
+            p.batches.append(FrameBatch(batch.times, _no_images(n), batch.backend))
+            at += n
+        waiting.clear()
+        pending_frames = 0
+        on_frames(len(images))
+
+    failure: BaseException | None = None
+    finished = 0
+    while alive:
+        try:
+            kind, idx, payload = out.get(block=not waiting)
+        except queue.Empty:  # nothing decoded right now: encode what is waiting
+            flush()
+            continue
+        if kind == "exit":
+            alive -= 1
+        elif kind == "fatal":
+            failure = failure or payload
+        elif kind == "info":
+            partial[idx] = _Partial(*payload)
+        elif kind == "batch":
+            waiting.append((idx, payload))
+            pending_frames += len(payload.times)
+            if pending_frames >= options.batch_size:
+                flush()
+        elif kind == "error":
+            waiting[:] = [(i, b) for i, b in waiting if i != idx]
+            pending_frames = sum(len(b.times) for _, b in waiting)
+            partial.pop(idx, None)
+            finished += 1
+            yield payload
+            jobs.feed()
+        elif kind == "done":
+            if any(i == idx for i, _ in waiting):
+                flush()
+            finished += 1
+            yield payload, _assemble(partial.pop(idx), encoder, options)
+            jobs.feed()
+    if finished < jobs.taken or not jobs.exhausted:  # every worker died before the end
+        raise RuntimeError(f"decoder workers stopped early: {failure!r}") from failure
+
+
+def _no_images(n: int) -> np.ndarray:
+    return np.zeros((n, 0, 0, 3), dtype=np.uint8)
+
+
+def _assemble(p: _Partial, encoder: Encoder, options: IndexOptions) -> Result:
+    """The file's commit, built by ``embed_video`` itself from the recorded batches."""
+    assert p.info is not None
+    replay = _Replay(p.info, p.batches)
+    try:
+        return embed_video(p.item, _Recorded(encoder.identity, p.vectors), replay, options)
+    except DecodeError as exc:
+        return exc
+
+
+class _Replay:
+    """A decoder that replays one file's recorded probe and batches (images dropped)."""
+
+    name = "replay"
+
+    def __init__(self, info: VideoInfo, batches: list[FrameBatch]) -> None:
+        self.info, self.batches = info, batches
+
+    def probe(self, path: Path) -> VideoInfo:
+        return self.info
+
+    def frames(
+        self, path: Path, fps: float, short_side: int | None = None, batch_size: int = 32
+    ) -> Iterator[FrameBatch]:
+        yield from self.batches
+
+
+class _Recorded:
+    """An encoder that hands back already computed image vectors, batch by batch."""
+
+    def __init__(self, identity: ModelIdentity, vectors: list[np.ndarray]) -> None:
+        self.identity = identity
+        self._vectors = iter(vectors)
+
+    def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        return next(self._vectors)
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError

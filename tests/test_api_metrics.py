@@ -1,0 +1,74 @@
+"""``/health`` and the Prometheus ``/metrics`` text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.api_server import built_library, live_server, server_config
+
+LABELS = r'\{(?:[a-zA-Z_]\w*="(?:[^"\\]|\\.)*",?)*\}'
+SAMPLE = re.compile(rf"^[a-zA-Z_:][a-zA-Z0-9_:]*(?:{LABELS})? -?[0-9.e+-]+$")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with live_server(server_config(built_library())) as server, server.client() as client:
+        yield client
+
+
+def test_health(client):
+    data = client.get("/health").json()
+    assert data == {"status": "ok", "videos": 3, "model": "vidseek-demo:random", "jobs_running": 0}
+
+
+def _samples(text: str) -> dict[str, float]:
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        assert SAMPLE.match(line), line
+        name, value = line.rsplit(" ", 1)
+        samples[name] = float(value)
+    return samples
+
+
+def test_metrics_text_format(client):
+    for _ in range(3):
+        assert client.get("/search", params={"q": "a circle"}).status_code == 200
+    client.get("/videos/999999")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = response.text
+    assert "# TYPE vidseek_http_request_duration_seconds histogram" in text
+    samples = _samples(text)
+    route = 'method="GET",route="/search"'
+    count = samples[f"vidseek_http_request_duration_seconds_count{{{route}}}"]
+    assert count >= 3
+    inf = samples[f'vidseek_http_request_duration_seconds_bucket{{{route},le="+Inf"}}']
+    assert inf == count
+    buckets = [
+        v
+        for k, v in samples.items()
+        if k.startswith(f"vidseek_http_request_duration_seconds_bucket{{{route}")
+    ]
+    assert buckets == sorted(buckets)  # cumulative
+    assert samples[f'vidseek_http_requests_total{{{route},status="200"}}'] >= 3
+    missing = 'vidseek_http_requests_total{method="GET",route="/videos/{video_id}",status="404"}'
+    assert samples[missing] >= 1
+    assert samples['vidseek_library_videos{status="indexed"}'] == 3
+    assert samples['vidseek_library_videos{status="failed"}'] == 0
+    assert samples["vidseek_library_segments"] > 0
+    assert samples["vidseek_index_bytes"] > 0
+    for state in ("queued", "running", "succeeded", "failed", "cancelled"):
+        assert samples[f'vidseek_jobs{{state="{state}"}}'] == 0
+
+
+def test_unmatched_paths_do_not_explode_label_cardinality(client):
+    for i in range(5):
+        client.get(f"/random/{i}")
+    text = client.get("/metrics").text
+    assert "/random/" not in text
+    assert 'route="unmatched"' in text
