@@ -55,7 +55,7 @@ def search_command(
     options = SearchOptions(
         k=k, per_video=per_video, video_ids=video_ids or None, min_score=min_score
     )
-    library = app.library(read_only=True)
+    library = app.library()  # not read-only: a rebuilt index snapshot is saved once, not per query
     if library.model is None:
         click.echo("the library is empty: index some videos first (vidseek index PATH)", err=True)
     searcher = Searcher(library, app.encoder())

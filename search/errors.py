@@ -1,17 +1,17 @@
 """The exception tree. Every error vidseek raises on purpose is a ``VidseekError``.
 
-    VidseekError
-    ├── ModelError
-    │   ├── UnknownModel          name matches no preset, open_clip config or local file
-    │   └── WeightsUnavailable    weights could not be downloaded or read
-    ├── ModelMismatch             library was built with another model
-    ├── LibraryError
-    │   ├── CatalogError          catalog unreadable, or its schema is newer than this code
-    │   └── IndexCorrupt          vector index on disk is unreadable or disagrees with the catalog
-    ├── VideoNotFound             no video with that id
-    ├── DecodeError               a file could not be decoded (reason in the message)
-    │   └── DecodeTimeout         the decoder worker ran past its wall-clock limit
-    └── QueryError                empty/oversized query, bad image, bad options
+VidseekError
+├── ModelError
+│   ├── UnknownModel          name matches no preset, open_clip config or local file
+│   └── WeightsUnavailable    weights could not be downloaded or read
+├── ModelMismatch             library was built with another model
+├── LibraryError
+│   ├── CatalogError          catalog unreadable, or its schema is newer than this code
+│   └── IndexCorrupt          vector index on disk is unreadable or disagrees with the catalog
+├── VideoNotFound             no video with that id
+├── DecodeError               a file could not be decoded (reason in the message)
+│   └── DecodeTimeout         the decoder worker ran past its wall-clock limit
+└── QueryError                empty/oversized query, bad image, bad options
 """
 
 from __future__ import annotations

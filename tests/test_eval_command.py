@@ -25,7 +25,6 @@ MODEL = "vidseek-demo"
 FETCH = 32  # Searcher fetches at least this many hits, so short videos merge all of theirs
 
 
-
 def invoke(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 

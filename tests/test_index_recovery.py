@@ -18,7 +18,7 @@ def search_all(home) -> list[dict]:
             cli, ["--library", str(home), "search", query, "--json", "-k", "5"]
         )
         assert result.exit_code == 0, result.output
-        out.append(json.loads(result.output))
+        out.append(json.loads(result.stdout))
     return out
 
 
@@ -38,5 +38,7 @@ def test_damaged_index_is_rebuilt_with_identical_results(demo_library, tmp_path,
         (home / "index" / "manifest.json").unlink()
     result = CliRunner().invoke(cli, ["--library", str(home), "search", "a red circle", "--json"])
     assert result.exit_code == 0
-    assert "rebuilt from the catalog" in result.output  # the user is told (stderr is mixed in)
+    assert "rebuilt from the catalog" in result.stderr  # the user is told
     assert search_all(home) == expected
+    again = CliRunner().invoke(cli, ["--library", str(home), "search", "a red circle", "--json"])
+    assert "rebuilt" not in again.stderr  # the rebuilt snapshot was saved
