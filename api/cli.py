@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from api.commands_check import check_command
 from api.commands_eval import eval_command
 from api.commands_index import index_command
 from api.commands_info import info_command, models_group
@@ -82,6 +83,7 @@ cli.add_command(models_group)
 cli.add_command(demo_command)
 cli.add_command(serve_command)
 cli.add_command(eval_command)
+cli.add_command(check_command)
 
 
 def main() -> None:

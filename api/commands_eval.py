@@ -10,9 +10,9 @@ import click
 from api.context import AppContext
 from api.eval_report import load_report, print_comparison, print_report, write_plot
 from api.evaluate import EvalSettings, evaluate
+from api.index_options import index_options
 from api.progress import TerminalProgress
 from indexer.pipeline import IndexOptions
-from indexer.segment import SegmentOptions
 from search.annotations import FORMATS, read_annotations
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -71,16 +71,7 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     multiple=True,
     help="Earlier JSON report to show side by side (repeat).",
 )
-@click.option("--fps", default=1.0, show_default=True, help="Frames sampled per second.")
-@click.option("--window", default=4.0, show_default=True, help="Segment length in seconds.")
-@click.option("--stride", default=2.0, show_default=True, help="Seconds between segment starts.")
-@click.option(
-    "--shot-threshold",
-    default=0.85,
-    show_default=True,
-    help="Frame-to-frame cosine below which a new shot starts (-1: never cut).",
-)
-@click.option("--timeout", default=600.0, show_default=True, help="Seconds per decode.")
+@index_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
 @click.pass_obj
 def eval_command(
@@ -95,11 +86,7 @@ def eval_command(
     plot: Path | None,
     label: str | None,
     compare_paths: tuple[Path, ...],
-    fps: float,
-    window: float,
-    stride: float,
-    shot_threshold: float,
-    timeout: float,
+    options: IndexOptions,
     progress: bool | None,
 ) -> None:  # fmt: skip
     """Measure retrieval quality on annotated videos, through the real index and search path.
@@ -117,19 +104,13 @@ def eval_command(
       vidseek eval --annotations my.jsonl --videos clips --model english \\
           --compare a.json --plot recall.png
     """
-    if fps <= 0 or window <= 0 or stride <= 0:
-        raise click.BadParameter("--fps, --window and --stride must be positive")
     compared = [load_report(p) for p in compare_paths]
     annotations = read_annotations(annotations_path, fmt)
     settings = EvalSettings(
         model_spec=model_spec or app.model_spec,
         library=library_dir,
         catalog_url=app.catalog_url,
-        index=IndexOptions(
-            fps=fps,
-            segments=SegmentOptions(window=window, stride=stride, shot_threshold=shot_threshold),
-            decode_timeout=timeout,
-        ),
+        index=options,
         label=label,
     )
     bar = TerminalProgress(progress)

@@ -8,28 +8,16 @@ from pathlib import Path
 import click
 
 from api.context import AppContext
+from api.index_options import index_options
 from api.progress import Fanout, JsonLogProgress, TerminalProgress
 from indexer.parallel import ParallelExecutor
 from indexer.pipeline import IndexOptions, IndexReport, index_paths
 from indexer.ray_executor import RayExecutor, RayOptions
-from indexer.segment import SegmentOptions
 
 
 @click.command("index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--fps", default=1.0, show_default=True, help="Frames sampled per second of video.")
-@click.option("--window", default=4.0, show_default=True, help="Segment length in seconds.")
-@click.option("--stride", default=2.0, show_default=True, help="Seconds between segment starts.")
-@click.option(
-    "--shot-threshold",
-    default=0.85,
-    show_default=True,
-    help="Cut a new shot when consecutive frames' cosine similarity drops below this.",
-)
-@click.option(
-    "--timeout", default=600.0, show_default=True, help="Seconds before a stuck decode is killed."
-)
-@click.option("--batch-size", default=64, show_default=True, help="Frames per encoder batch.")
+@index_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
 @click.option(
     "--workers",
@@ -72,12 +60,7 @@ from indexer.segment import SegmentOptions
 def index_command(
     app: AppContext,
     paths: tuple[Path, ...],
-    fps: float,
-    window: float,
-    stride: float,
-    shot_threshold: float,
-    timeout: float,
-    batch_size: int,
+    options: IndexOptions,
     progress: bool | None,
     workers: int,
     prune: bool,
@@ -95,14 +78,6 @@ def index_command(
     recorded as failed with the reason, and the job goes on. Exit status is non-zero only when
     nothing could be done.
     """
-    if fps <= 0 or window <= 0 or stride <= 0:
-        raise click.BadParameter("--fps, --window and --stride must be positive")
-    options = IndexOptions(
-        fps=fps,
-        segments=SegmentOptions(window=window, stride=stride, shot_threshold=shot_threshold),
-        decode_timeout=timeout,
-        batch_size=batch_size,
-    )
     library = app.library()
     encoder = app.encoder()
     bar = TerminalProgress(False if log_json and progress is None else progress)

@@ -25,6 +25,8 @@ POLL_S = 0.5
 
 # Called for an item another process committed meanwhile, with its catalog record.
 OnSkip = Callable[[WorkItem, VideoRecord], None]
+# Called when an item is handed to the executor (claimed, about to be embedded).
+OnStart = Callable[[WorkItem], None]
 
 
 class ClaimedItems:
@@ -33,12 +35,18 @@ class ClaimedItems:
     ``len`` is the number of candidates; fewer come out when others hold some of them."""
 
     def __init__(
-        self, items: Sequence[WorkItem], board: ClaimBoard, library: Library, on_skip: OnSkip
+        self,
+        items: Sequence[WorkItem],
+        board: ClaimBoard,
+        library: Library,
+        on_skip: OnSkip,
+        on_start: OnStart | None = None,
     ) -> None:
         self._items = list(items)
         self._board = board
         self._library = library
         self._on_skip = on_skip
+        self._on_start = on_start
         self.deferred: list[tuple[WorkItem, int | None]] = []  # with the path's record id then
 
     def __len__(self) -> int:
@@ -56,6 +64,8 @@ class ClaimedItems:
                 self._board.release(item.content_hash)
                 self._on_skip(item, done)
                 continue
+            if self._on_start is not None:
+                self._on_start(item)
             yield item
 
 
@@ -68,6 +78,7 @@ def claimed_map(
     on_frames: Callable[[int], None],
     on_skip: OnSkip,
     *,
+    on_start: OnStart | None = None,
     lease_s: float | None = None,
 ) -> Iterator[tuple[WorkItem, Result]]:
     """``executor.map`` over ``items`` that never embeds what another process is embedding.
@@ -78,7 +89,8 @@ def claimed_map(
     with ClaimBoard(library.catalog.engine, **kwargs) as board:
         pending: list[tuple[WorkItem, int | None]] = [(item, None) for item in items]
         while pending:
-            batch = ClaimedItems([item for item, _ in pending], board, library, on_skip)
+            todo = [item for item, _ in pending]
+            batch = ClaimedItems(todo, board, library, on_skip, on_start)
             for item, result in executor.map(batch, encoder, options, on_frames):
                 yield item, result
                 board.release(item.content_hash)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.dedupe import FrameDeduper
 from indexer.frames import Decoder
 from indexer.options import IndexOptions
 from indexer.segment import cut_segments, mean_pool
@@ -41,10 +42,13 @@ def embed_video(
     vectors: list[np.ndarray] = []
     backend = info.backend
     short_side = encoder.identity.image_size
+    images_encoder: Encoder | FrameDeduper = encoder
+    if options.skip_similar_frames:
+        images_encoder = FrameDeduper(encoder, options.skip_similar_frames)
     for batch in decoder.frames(item.path, options.fps, short_side, options.batch_size):
         backend = batch.backend or backend  # the decoder that really produced the frames
         times.append(batch.times)
-        vectors.append(encoder.encode_images(list(batch.images)))
+        vectors.append(images_encoder.encode_images(list(batch.images)))
         if on_frames is not None:
             on_frames(len(batch.times))
     if sum(len(t) for t in times) == 0:

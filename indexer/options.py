@@ -14,3 +14,6 @@ class IndexOptions:
     decode_timeout: float = 600.0  # seconds of wall clock per file before the decoder is killed
     memory_limit_mb: int | None = 4096  # address-space cap of a decoder worker
     batch_size: int = 64  # frames per encoder call
+    # Reuse the last encoded frame's embedding for near-identical frames (indexer/dedupe.py):
+    # mean |Δgrey| of 16x16 thumbnails below this (0-255 scale). None or 0: encode every frame.
+    skip_similar_frames: float | None = 2.0

@@ -1,18 +1,19 @@
-"""Parallel decode: N isolated decoder workers feed one batched encoder in this thread.
+"""Parallel decode: N isolated decoder workers feed the encoder in this thread.
 
 Each worker thread owns one decoder (by default an ``IsolatedDecoder`` process, so a hang, a
-crash or a memory blow-up costs one file) and streams frame batches into a bounded queue.
-The calling thread drains the queue, encodes frames of any files together in batches of
-``options.batch_size`` and yields each file's commit as soon as its last frame is encoded.
+crash or a memory blow-up costs one file) and streams frame batches (up to
+``options.batch_size`` frames of one file) into a bounded queue. The calling thread encodes
+each batch as it arrives and yields each file's commit as soon as its last batch is encoded.
 Decoding and encoding overlap; memory stays bounded by the queue (a few batches of frames).
 
-Frames are only encoded, never re-ordered: each file's commit is assembled by the same
-``embed_video`` as the inline executor (from recorded batches and their vectors), so results
-agree with it up to float rounding of differently composed encoder batches.
+The encoder sees exactly the batches the inline executor gives it (same frames, same
+near-duplicate skipping per file), and each commit is assembled by the same ``embed_video``
+from the recorded batches and vectors, so results equal the inline executor's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import queue
 import threading
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.dedupe import FrameDeduper
 from indexer.embed import WorkItem, embed_video
 from indexer.executors import Result, isolated_default_decoder
 from indexer.frames import Decoder, FrameBatch
@@ -38,13 +40,14 @@ class _Partial:
     """One file in flight: what its decoder said and the frames encoded so far."""
 
     item: WorkItem
-    info: VideoInfo | None = None
+    info: VideoInfo
+    encoder: Encoder | FrameDeduper  # per file: near-duplicate skipping keeps state
     batches: list[FrameBatch] = field(default_factory=list)  # images dropped once encoded
     vectors: list[np.ndarray] = field(default_factory=list)
 
 
 class ParallelExecutor:
-    """``workers`` decoder threads + batched encoding in the caller's thread.
+    """``workers`` decoder threads + encoding in the caller's thread.
 
     ``decoder_factory`` builds one decoder per worker (default: an isolated decoder with the
     job's timeout and memory limit). ``queue_batches`` bounds the frame batches waiting to be
@@ -191,55 +194,29 @@ def _consume(
     on_frames: Callable[[int], None],
 ) -> Iterator[tuple[WorkItem, Result]]:
     partial: dict[int, _Partial] = {}
-    waiting: list[tuple[int, FrameBatch]] = []  # decoded, not yet encoded
-    pending_frames = 0
-
-    def flush() -> None:
-        nonlocal pending_frames
-        if not waiting:
-            return
-        images = [img for _, b in waiting for img in b.images]
-        vectors = encoder.encode_images(images)
-        at = 0
-        for idx, batch in waiting:
-            n = len(batch.times)
-            p = partial[idx]
-            p.vectors.append(vectors[at : at + n])
-            p.batches.append(FrameBatch(batch.times, _no_images(n), batch.backend))
-            at += n
-        waiting.clear()
-        pending_frames = 0
-        on_frames(len(images))
-
+    threshold = options.skip_similar_frames
     failure: BaseException | None = None
     finished = 0
     while alive:
-        try:
-            kind, idx, payload = out.get(block=not waiting)
-        except queue.Empty:  # nothing decoded right now: encode what is waiting
-            flush()
-            continue
+        kind, idx, payload = out.get()
         if kind == "exit":
             alive -= 1
         elif kind == "fatal":
             failure = failure or payload
         elif kind == "info":
-            partial[idx] = _Partial(*payload)
+            per_file = FrameDeduper(encoder, threshold) if threshold else encoder
+            partial[idx] = _Partial(*payload, per_file)
         elif kind == "batch":
-            waiting.append((idx, payload))
-            pending_frames += len(payload.times)
-            if pending_frames >= options.batch_size:
-                flush()
+            p, n = partial[idx], len(payload.times)
+            p.vectors.append(p.encoder.encode_images(list(payload.images)))
+            p.batches.append(FrameBatch(payload.times, _no_images(n), payload.backend))
+            on_frames(n)
         elif kind == "error":
-            waiting[:] = [(i, b) for i, b in waiting if i != idx]
-            pending_frames = sum(len(b.times) for _, b in waiting)
             partial.pop(idx, None)
             finished += 1
             yield payload
             jobs.feed()
         elif kind == "done":
-            if any(i == idx for i, _ in waiting):
-                flush()
             finished += 1
             yield payload, _assemble(partial.pop(idx), encoder, options)
             jobs.feed()
@@ -252,9 +229,10 @@ def _no_images(n: int) -> np.ndarray:
 
 
 def _assemble(p: _Partial, encoder: Encoder, options: IndexOptions) -> Result:
-    """The file's commit, built by ``embed_video`` itself from the recorded batches."""
-    assert p.info is not None
+    """The file's commit, built by ``embed_video`` itself from the recorded batches (their
+    vectors are final: near-duplicate skipping already happened while encoding)."""
     replay = _Replay(p.info, p.batches)
+    options = dataclasses.replace(options, skip_similar_frames=None)
     try:
         return embed_video(p.item, _Recorded(encoder.identity, p.vectors), replay, options)
     except DecodeError as exc:

@@ -120,6 +120,7 @@ def index_paths(
         results = claimed_map(
             library, executor, todo, encoder, options, progress.frames_encoded,
             lambda item, record: finish(_done_elsewhere(item, record)),
+            on_start=lambda item: progress.file_started(item.path),
         )  # fmt: skip
         for item, result in results:
             finish(_write(library, item, result))

@@ -1,8 +1,10 @@
 """The vector index: segment vectors under int64 ids (= catalog segment ids), inner product on
 unit vectors, plus an atomic on-disk snapshot with a manifest.
 
-The index type is a detail of ``FaissIndex`` (today an exact flat index; HNSW/IVF for large
-libraries later). ``ExactIndex`` is a pure-numpy double used to cross-check results in tests.
+The index type is a detail of ``FaissIndex``, picked from the vector count and a memory
+budget by ``choose_index_kind`` (see ``search/index_kinds.py``): exact flat below 200k
+vectors, IVF-Flat above (exact vectors, approximate probing). The kind and its parameters are
+recorded in the manifest. ``ExactIndex`` is a pure-numpy double used to cross-check results.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 
 from search.errors import IndexCorrupt
 from search.faults import fault_point
+from search.index_kinds import IndexSpec, choose_index_kind
 
 try:
     import fcntl
@@ -88,24 +91,89 @@ def _rank_row(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, 
 
 
 class FaissIndex:
-    """``faiss.IndexIDMap2(IndexFlatIP)``: exact inner-product search under external ids."""
+    """Inner-product search under external ids: ``IndexIDMap2(IndexFlatIP)`` (kind ``flat``,
+    exact) or ``IndexIVFFlat`` with a hashtable direct map (kind ``ivf``; see ``build``)."""
 
-    def __init__(self, dim: int, index: faiss.Index | None = None) -> None:
+    def __init__(
+        self, dim: int, index: faiss.Index | None = None, spec: IndexSpec | None = None
+    ) -> None:
         self.dim = int(dim)
-        self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.spec = spec or IndexSpec()
+        if index is None:
+            if self.spec.kind != "flat":
+                raise ValueError(f"an empty {self.spec.kind} index needs training: use build()")
+            index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._index = index
+        self._ivf = isinstance(index, faiss.IndexIVF)
+        self.mapped = False  # set by load(mmap=True): the lists live in the file, read-only
+        if self._ivf:
+            self._index.nprobe = self.spec.nprobe
+
+    @classmethod
+    def build(
+        cls,
+        dim: int,
+        ids: np.ndarray,
+        vectors: np.ndarray,
+        spec: IndexSpec | None = None,
+        memory_budget: int | None = None,
+    ) -> FaissIndex:
+        """An index of the kind ``spec`` (default: ``choose_index_kind``) holding ``vectors``.
+
+        IVF kinds are trained (k-means, fixed seed) on up to 64 vectors per list. More
+        vectors can be added later; lists are not re-balanced until the next build.
+        """
+        ids, vectors = _as_ids(ids), _as_vectors(vectors, dim)
+        spec = spec or choose_index_kind(len(ids), dim, memory_budget)
+        if spec.kind == "flat":
+            index = cls(dim)
+        elif spec.kind == "ivf":
+            if len(vectors) < spec.nlist:
+                raise ValueError(f"ivf with {spec.nlist} lists needs at least as many vectors")
+            ivf = faiss.index_factory(dim, f"IVF{spec.nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+            sample, cap = vectors, 64 * spec.nlist
+            if len(vectors) > cap:
+                sample = vectors[np.sort(np.random.default_rng(0).choice(len(vectors), cap, False))]
+            ivf.train(sample)
+            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+            index = cls(dim, ivf, spec)
+        else:
+            raise NotImplementedError(f"index kind {spec.kind!r} is not built yet")
+        index.add(ids, vectors)
+        return index
 
     @property
     def ntotal(self) -> int:
         return int(self._index.ntotal)
 
+    def _check_writable(self) -> None:
+        if self.mapped:
+            raise RuntimeError("a memory-mapped index is read-only; load it without mmap")
+
     def ids(self) -> np.ndarray:
-        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        if not self._ivf:
+            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        invlists = self._index.invlists
+        parts = [np.zeros(0, dtype=np.int64)]
+        for li in range(invlists.nlist):
+            size = invlists.list_size(li)
+            if size:
+                ptr = invlists.get_ids(li)
+                parts.append(faiss.rev_swig_ptr(ptr, size).astype(np.int64).copy())
+                invlists.release_ids(li, ptr)
+        return np.concatenate(parts)
 
     def vectors(self) -> np.ndarray:
         """All stored vectors, float32 (ntotal, dim), in the order of ``ids()``."""
+        if self._ivf:
+            ids = self.ids()
+            if not len(ids):
+                return np.zeros((0, self.dim), dtype=np.float32)
+            return self._index.reconstruct_batch(ids).reshape(-1, self.dim)
         return self._index.index.reconstruct_n(0, self.ntotal).reshape(-1, self.dim)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self._check_writable()
         ids, vectors = _as_ids(ids), _as_vectors(vectors, self.dim)
         if len(ids) != len(vectors):
             raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
@@ -113,9 +181,13 @@ class FaissIndex:
             self._index.add_with_ids(vectors, ids)
 
     def remove(self, ids: np.ndarray) -> int:
+        self._check_writable()
         ids = _as_ids(ids)
         if not len(ids) or not self.ntotal:
             return 0
+        if self._ivf:  # the hashtable direct map only removes through an IDSelectorArray
+            present = np.unique(ids)
+            return int(self._index.remove_ids(faiss.IDSelectorArray(present)))
         return int(self._index.remove_ids(faiss.IDSelectorBatch(ids)))
 
     def search(
@@ -124,12 +196,17 @@ class FaissIndex:
         queries = _as_vectors(queries, self.dim)
         out_s, out_i = _pad(len(queries), k)
         available = self.ntotal
-        params = None
+        sel = None  # kept referenced here: the search parameters do not own it
         if allowed_ids is not None:
             allowed = np.unique(_as_ids(allowed_ids))
             available = min(available, len(allowed))
             if available:
-                params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+                sel = faiss.IDSelectorBatch(allowed)
+        params = None
+        if self._ivf:
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=self.spec.nprobe)
+        elif sel is not None:
+            params = faiss.SearchParameters(sel=sel)
         if k <= 0 or available == 0 or not len(queries):
             return out_s, out_i
         # Ask for a few extra so equal scores straddling the cut can be ordered by id; widen
@@ -167,6 +244,7 @@ class FaissIndex:
             "count": self.ntotal,
             "max_id": int(ids.max()) if len(ids) else None,
             "ids_sha256": ids_sha256(ids),
+            "index": self.spec.to_json(),
             "file_sha256": hashlib.sha256(data).hexdigest(),
             "saved_at": time.time(),
         }
@@ -175,10 +253,13 @@ class FaissIndex:
 
     @classmethod
     def load(
-        cls, directory: Path | str, expected: Mapping[str, Any] | None = None
+        cls, directory: Path | str, expected: Mapping[str, Any] | None = None, mmap: bool = False
     ) -> tuple[FaissIndex, dict[str, Any]]:
         """Read and verify a snapshot. Raises IndexCorrupt if a file is missing or unreadable,
-        the checksum or ids disagree with the manifest, or a field differs from ``expected``."""
+        the checksum or ids disagree with the manifest, or a field differs from ``expected``.
+
+        ``mmap``: map IVF lists read-only from the file instead of copying them into memory
+        (serving large libraries; ignored for flat). Such an index must not be modified."""
         directory = Path(directory)
         manifest = read_manifest(directory)
         if manifest.get("format_version") != FORMAT_VERSION:
@@ -187,18 +268,36 @@ class FaissIndex:
             if manifest.get(key) != want:
                 raise IndexCorrupt(f"manifest {key} is {manifest.get(key)!r}, expected {want!r}")
         try:
-            data = (directory / INDEX_FILE).read_bytes()
+            spec = IndexSpec.from_json(manifest.get("index"))
+        except (TypeError, ValueError) as exc:
+            raise IndexCorrupt(f"manifest index kind is invalid: {exc}") from exc
+        path = directory / INDEX_FILE
+        try:
+            if mmap and spec.kind != "flat":
+                digest = hashlib.sha256()
+                with path.open("rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        digest.update(chunk)
+                data = None
+            else:
+                data = path.read_bytes()
+                digest = hashlib.sha256(data)
         except OSError as exc:
             raise IndexCorrupt(f"cannot read {INDEX_FILE}: {exc}") from exc
-        if hashlib.sha256(data).hexdigest() != manifest.get("file_sha256"):
+        if digest.hexdigest() != manifest.get("file_sha256"):
             raise IndexCorrupt(f"{INDEX_FILE} checksum does not match the manifest")
         try:
-            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+            if data is None:
+                index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+            else:
+                index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
         except (RuntimeError, ValueError) as exc:
             raise IndexCorrupt(f"cannot parse {INDEX_FILE}: {exc}") from exc
-        if not isinstance(index, faiss.IndexIDMap2) or index.d != manifest.get("dim"):
-            raise IndexCorrupt(f"{INDEX_FILE} is not a {manifest.get('dim')}-d id-mapped index")
-        loaded = cls(index.d, index)
+        want = faiss.IndexIDMap2 if spec.kind == "flat" else faiss.IndexIVFFlat
+        if not isinstance(index, want) or index.d != manifest.get("dim"):
+            raise IndexCorrupt(f"{INDEX_FILE} is not a {manifest.get('dim')}-d {spec.kind} index")
+        loaded = cls(index.d, index, spec)
+        loaded.mapped = data is None
         if loaded.ntotal != manifest.get("count") or ids_sha256(loaded.ids()) != manifest.get(
             "ids_sha256"
         ):

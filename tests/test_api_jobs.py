@@ -99,7 +99,7 @@ def test_unknown_job_is_404(setup):
     assert client.post("/jobs/nope/cancel").status_code == 404
 
 
-def test_cancel_stops_between_files_and_skips_queued_jobs(tmp_path, monkeypatch):
+def test_cancel_stops_before_the_next_file_and_skips_queued_jobs(tmp_path, monkeypatch):
     import threading
 
     import api.server.app as server_app
@@ -127,7 +127,8 @@ def test_cancel_stops_between_files_and_skips_queued_jobs(tmp_path, monkeypatch)
         gate.set()
         one = wait_for_job(client, first["id"])
         two = wait_for_job(client, second["id"])
-        assert one["state"] == "cancelled" and one["files_done"] == 1, one
+        # Cancelled before its first file started: nothing is embedded, nothing half-written.
+        assert one["state"] == "cancelled" and one["files_done"] == 0, one
         assert one["files_total"] == len(library.videos)
         assert two["state"] == "cancelled" and two["files_done"] == 0 and two["started_at"] is None
-        assert client.get("/health").json()["videos"] == 1  # the committed file stays
+        assert client.get("/health").json()["videos"] == 0

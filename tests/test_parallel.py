@@ -28,6 +28,7 @@ from search.types import ModelIdentity, VideoInfo
 
 MODEL = "vidseek-demo:random"
 OPTIONS = IndexOptions(fps=4.0, batch_size=8)
+EVERY_FRAME = IndexOptions(batch_size=4, skip_similar_frames=None)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,7 @@ def test_parallel_results_equal_inline(encoder, folder, tmp_path):
         p_status, p_reason, p_frames, p_segs, p_vecs = parallel[name]
         assert (p_status, p_reason, p_frames, p_segs) == (status, reason, frames, segs), name
         if vecs is not None:
-            np.testing.assert_allclose(p_vecs, vecs, atol=1e-5)
+            np.testing.assert_array_equal(p_vecs, vecs)  # same encoder batches: same bits
 
 
 # --- decoder doubles (run in isolated worker processes, so importable by name) -------------
@@ -161,7 +162,7 @@ def test_queue_bounds_the_frames_in_flight():
     Fast.produced = 0
     encoder = SlowEncoder()
     executor = ParallelExecutor(2, decoder_factory=Fast, queue_batches=3)
-    results = list(executor.map(items(8), encoder, IndexOptions(batch_size=4), lambda n: None))
+    results = list(executor.map(items(8), encoder, EVERY_FRAME, lambda n: None))
     assert len(results) == 8 and all(not isinstance(r, DecodeError) for _, r in results)
     assert encoder.encoded == Fast.produced == 200
     # queue (3) + one batch in each worker's hand (2) + encoder batch (4) + slack
@@ -171,7 +172,7 @@ def test_queue_bounds_the_frames_in_flight():
 def test_abandoned_job_stops_its_workers():
     before = threading.active_count()
     stream = ParallelExecutor(3, decoder_factory=Fast).map(
-        items(50), SlowEncoder(), IndexOptions(batch_size=4), lambda n: None
+        items(50), SlowEncoder(), EVERY_FRAME, lambda n: None
     )
     next(stream)
     stream.close()

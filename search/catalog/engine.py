@@ -66,8 +66,13 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
+    # A writer takes the write lock up front: a deferred transaction that reads and then
+    # writes fails at once with "database is locked" when another writer got in between
+    # (SQLite cannot wait there without risking deadlock); IMMEDIATE waits busy_timeout.
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(begin)
 
     return engine

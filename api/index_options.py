@@ -1,0 +1,69 @@
+"""The sampling and segmenting options shared by every command that indexes (index, eval)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from indexer.options import IndexOptions
+from indexer.segment import SegmentOptions
+
+
+def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add --fps/--window/--stride/--shot-threshold/--timeout/--batch-size to a click command
+    and hand it one validated ``options: IndexOptions`` instead."""
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        fps: float,
+        window: float,
+        stride: float,
+        shot_threshold: float,
+        timeout: float,
+        batch_size: int,
+        **kwargs: Any,
+    ) -> Any:
+        if fps <= 0 or window <= 0 or stride <= 0 or timeout <= 0:
+            raise click.BadParameter("--fps, --window, --stride and --timeout must be positive")
+        options = IndexOptions(
+            fps=fps,
+            segments=SegmentOptions(window=window, stride=stride, shot_threshold=shot_threshold),
+            decode_timeout=timeout,
+            batch_size=batch_size,
+        )
+        return command(*args, options=options, **kwargs)
+
+    decorators = [
+        click.option("--fps", default=1.0, show_default=True, help="Frames sampled per second."),
+        click.option("--window", default=4.0, show_default=True, help="Segment length (s)."),
+        click.option(
+            "--stride", default=2.0, show_default=True, help="Seconds between segment starts."
+        ),
+        click.option(
+            "--shot-threshold",
+            default=0.85,
+            show_default=True,
+            help="Cut a new shot when consecutive frames' cosine similarity drops below this "
+            "(-1: never cut).",
+        ),
+        click.option(
+            "--timeout",
+            default=600.0,
+            show_default=True,
+            help="Seconds before a stuck decode is killed.",
+        ),  # fmt: skip
+        click.option(
+            "--batch-size",
+            default=64,
+            show_default=True,
+            type=click.IntRange(min=1),
+            help="Frames per encoder batch.",
+        ),  # fmt: skip
+    ]
+    for decorator in reversed(decorators):
+        wrapper = decorator(wrapper)
+    return wrapper

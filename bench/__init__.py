@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print tables (run as ``python -m bench.NAME``); see RESULTS.md."""
