@@ -164,6 +164,7 @@ def main() -> None:
 
 def text_query(n_queries: int) -> None:
     """Text encode + Flat search on 10k vectors, through ``Searcher.embed_text``'s cache."""
+    from search.lru import LruCache
     from search.models import load_encoder
     from search.query import Searcher
 
@@ -171,10 +172,8 @@ def text_query(n_queries: int) -> None:
     index = faiss.IndexFlatIP(DIM)
     index.add(clustered(10_000, np.random.default_rng(2), np.eye(DIM, dtype=np.float32)[:50]))
     searcher = Searcher.__new__(Searcher)  # only the text path: no library needed
-    searcher.encoder, searcher._cache_size = encoder, 1024
-    from collections import OrderedDict
-
-    searcher._text_cache = OrderedDict()
+    searcher.encoder = encoder
+    searcher._text_cache = LruCache(1024)
     texts = [f"a red circle on a blue background, take {i}" for i in range(min(50, n_queries))]
     rows = []
     for label, warm in (("cold (cache miss)", False), ("warm (cache hit)", True)):
@@ -183,7 +182,7 @@ def text_query(n_queries: int) -> None:
             searcher.embed_text(text)  # fill the cache
         for text in texts:
             if not warm:
-                searcher._text_cache.clear()
+                searcher._text_cache = LruCache(1024)
             t = time.perf_counter()
             index.search(searcher.embed_text(text)[None], 10)
             lat.append(time.perf_counter() - t)

@@ -74,3 +74,9 @@ class FrameDeduper:
         if len(images):
             self._last_vector = out[-1].copy()
         return out
+
+
+def per_video_encoder(encoder: Encoder, threshold: float | None) -> Encoder | FrameDeduper:
+    """The encoder one video's frames go through: a fresh ``FrameDeduper`` when ``threshold``
+    is set (its state must not leak from one video into the next), else ``encoder`` itself."""
+    return FrameDeduper(encoder, threshold) if threshold else encoder

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.dedupe import FrameDeduper
+from indexer.dedupe import per_video_encoder
 from indexer.frames import Decoder
 from indexer.options import IndexOptions
 from indexer.segment import cut_segments, mean_pool
@@ -42,9 +42,7 @@ def embed_video(
     vectors: list[np.ndarray] = []
     backend = info.backend
     short_side = encoder.identity.image_size
-    images_encoder: Encoder | FrameDeduper = encoder
-    if options.skip_similar_frames:
-        images_encoder = FrameDeduper(encoder, options.skip_similar_frames)
+    images_encoder = per_video_encoder(encoder, options.skip_similar_frames)
     for batch in decoder.frames(item.path, options.fps, short_side, options.batch_size):
         backend = batch.backend or backend  # the decoder that really produced the frames
         times.append(batch.times)

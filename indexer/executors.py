@@ -6,7 +6,7 @@ process encodes. Other executors (parallel decode workers, Ray) implement the sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from indexer.embed import WorkItem, embed_video
@@ -21,7 +21,7 @@ Result = VideoCommit | DecodeError
 class Executor(Protocol):
     def map(
         self,
-        items: Sequence[WorkItem],
+        items: Iterable[WorkItem],
         encoder: Encoder,
         options: IndexOptions,
         on_frames: Callable[[int], None],
@@ -48,7 +48,7 @@ class InlineExecutor:
 
     def map(
         self,
-        items: Sequence[WorkItem],
+        items: Iterable[WorkItem],
         encoder: Encoder,
         options: IndexOptions,
         on_frames: Callable[[int], None],

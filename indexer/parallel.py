@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.dedupe import FrameDeduper
+from indexer.dedupe import FrameDeduper, per_video_encoder
 from indexer.embed import WorkItem, embed_video
 from indexer.executors import Result, isolated_default_decoder
 from indexer.frames import Decoder, FrameBatch
@@ -204,8 +204,7 @@ def _consume(
         elif kind == "fatal":
             failure = failure or payload
         elif kind == "info":
-            per_file = FrameDeduper(encoder, threshold) if threshold else encoder
-            partial[idx] = _Partial(*payload, per_file)
+            partial[idx] = _Partial(*payload, per_video_encoder(encoder, threshold))
         elif kind == "batch":
             p, n = partial[idx], len(payload.times)
             p.vectors.append(p.encoder.encode_images(list(payload.images)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 from search.clips import cap_per_video, merge_hits
 from search.errors import ModelMismatch, QueryError
 from search.library import Library
+from search.lru import LruCache
 from search.types import Clip, Encoder
 
 MAX_K = 1000
@@ -46,8 +46,7 @@ class Searcher:
             )
         self.library = library
         self.encoder = encoder
-        self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
+        self._text_cache: LruCache[np.ndarray] = LruCache(cache_size)
 
     def embed_text(self, text: str) -> np.ndarray:
         text = text.strip()
@@ -58,11 +57,7 @@ class Searcher:
         cached = self._text_cache.get(text)
         if cached is None:
             cached = self.encoder.encode_texts([text])[0]
-            self._text_cache[text] = cached
-            if len(self._text_cache) > self._cache_size:
-                self._text_cache.popitem(last=False)
-        else:
-            self._text_cache.move_to_end(text)
+            self._text_cache.put(text, cached)
         return cached
 
     def embed_image(self, image: np.ndarray | str | Path) -> np.ndarray:

@@ -48,7 +48,6 @@ def _text_search(svc: Services, body: TextSearchRequest) -> SearchResponse:
     return run_search(
         state,
         svc.results,
-        svc.segments,
         body,
         ("text", text),
         lambda searcher: state.embed_text(searcher, text),
@@ -104,7 +103,6 @@ def search_image(
     return run_search(
         state,
         svc.results,
-        svc.segments,
         params,
         ("image", digest),
         lambda searcher: searcher.embed_image(array),

@@ -7,8 +7,6 @@ while the library does.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import PurePath
 
@@ -16,43 +14,26 @@ import numpy as np
 
 from api.server.errors import ApiError
 from api.server.schemas import Moment, SearchParams, SearchResponse, VideoGroup
-from api.server.segment_lookup import SegmentLookup
 from api.server.state import ServerState
 from api.server.urls import stream_url, thumbnail_url
 from search.errors import VideoNotFound
+from search.lru import LruCache
 from search.query import Searcher, SearchOptions
 from search.types import Clip
 
 CACHE_ENTRIES = 64
 
 
-class ResultCache:
+class ResultCache(LruCache[list[Clip]]):
     """A small LRU of ranked clip lists."""
 
     def __init__(self, size: int = CACHE_ENTRIES) -> None:
-        self._items: OrderedDict[Hashable, list[Clip]] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> list[Clip] | None:
-        with self._lock:
-            clips = self._items.get(key)
-            if clips is not None:
-                self._items.move_to_end(key)
-            return clips
-
-    def put(self, key: Hashable, clips: list[Clip]) -> None:
-        with self._lock:
-            self._items[key] = clips
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        super().__init__(size)
 
 
 def run_search(
     state: ServerState,
     cache: ResultCache,
-    lookup: SegmentLookup,
     params: SearchParams,
     query_key: Hashable,
     embed: Callable[[Searcher], np.ndarray],
@@ -79,7 +60,6 @@ def run_search(
         )
         clips = _search_vector(state, searcher, vector, options)
         cache.put(key, clips)
-    lookup.remember(clips)
     return _page(params, clips, query_text, library_empty=False)
 
 
