@@ -11,9 +11,10 @@ import click
 import platformdirs
 
 from search.library import Library
+from search.models import DEMO_MODEL
 from search.types import Encoder
 
-DEFAULT_MODEL = "vidseek-demo"
+DEFAULT_MODEL = DEMO_MODEL
 log = logging.getLogger("vidseek")
 
 
@@ -43,15 +44,19 @@ class AppContext:
         if self._encoder is None:
             from search.models import load_encoder
 
-            recorded = self.library().model
-            spec = self.model_spec or (recorded.label if recorded else None) or DEFAULT_MODEL
-            self._encoder = load_encoder(spec)
+            self._encoder = load_encoder(model_spec_for(self.model_spec, self.library()))
         return self._encoder
 
     def close(self) -> None:
         if self._library is not None:
             self._library.close()
             self._library = None
+
+
+def model_spec_for(explicit: str | None, library: Library) -> str:
+    """``--model`` if given, else the model the library was built with, else the default."""
+    recorded = library.model
+    return explicit or (recorded.label if recorded else DEFAULT_MODEL)
 
 
 def single_query_threads() -> None:

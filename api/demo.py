@@ -20,10 +20,9 @@ from indexer.pipeline import index_paths
 from indexer.synthetic.render import generate_library
 from indexer.synthetic.world import describe
 from search.library import Library
-from search.models import load_encoder
+from search.models import DEMO_MODEL, load_encoder
 from search.query import Searcher, SearchOptions
 
-DEMO_MODEL = "vidseek-demo"
 FORMATS = ("mp4", "webm", "mkv", "avi", "mov")
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French", "zh": "Chinese"}
 

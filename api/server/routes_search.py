@@ -50,7 +50,7 @@ def _text_search(svc: Services, body: TextSearchRequest) -> SearchResponse:
         svc.results,
         body,
         ("text", text),
-        lambda searcher: state.embed_text(searcher, text),
+        lambda searcher: searcher.embed_text(text),
         text,
     )
 

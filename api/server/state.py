@@ -14,13 +14,13 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from api.context import model_spec_for
 from api.server.config import ServerConfig
 from search.errors import ModelError, VidseekError
 from search.library import Library
 from search.query import Searcher
 from search.types import Encoder, ModelIdentity
 
-DEFAULT_MODEL = "vidseek-demo"
 log = logging.getLogger("vidseek.server")
 
 
@@ -53,7 +53,6 @@ class ServerState:
         self._encoder_lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._searcher_model: ModelIdentity | None = None
-        self._embed_lock = threading.Lock()
 
     @contextmanager
     def locked(self) -> Iterator[Library]:
@@ -78,8 +77,7 @@ class ServerState:
                 from search.models import load_encoder
 
                 with self.lock:
-                    recorded = self.library.model
-                spec = self.config.model_spec or (recorded.label if recorded else DEFAULT_MODEL)
+                    spec = model_spec_for(self.config.model_spec, self.library)
                 log.info("loading model %s", spec)
                 try:
                     self._encoder = SerializedEncoder(load_encoder(spec))
@@ -98,10 +96,6 @@ class ServerState:
                 self._searcher = Searcher(self.library, encoder)  # ModelMismatch → 409
                 self._searcher_model = model
             return self._searcher
-
-    def embed_text(self, searcher: Searcher, text: str) -> np.ndarray:
-        with self._embed_lock:  # the searcher's text cache is not thread-safe
-            return searcher.embed_text(text)
 
     def close(self) -> None:
         with self.lock:
