@@ -37,16 +37,7 @@ def start_index(body: IndexRequest, svc: Annotated[Services, Depends(services)])
     """
     roots = svc.state.config.resolved_roots
     paths = list(dict.fromkeys(check_index_path(p, roots) for p in body.paths))
-    encoder = svc.state.encoder()
-    with svc.state.locked() as library:
-        model = library.model
-    if model is not None and model != encoder.identity:
-        raise ApiError(
-            409,
-            f"this library was built with {model.label}, the server's model is "
-            f"{encoder.identity.label}",
-            "model_mismatch",
-        )
+    svc.state.searcher()  # the library refuses another model: ModelMismatch → 409, before any work
     return svc.jobs.submit(paths, body.fps).to_model()
 
 
