@@ -15,6 +15,7 @@ from indexer.pipeline import index_paths
 from indexer.synthetic.render import write_video
 from indexer.synthetic.world import LANGUAGES, describe, random_scenes
 from search.library import Library
+from search.metrics import temporal_iou
 from search.models import load_encoder
 from search.query import Searcher, SearchOptions
 
@@ -47,13 +48,8 @@ def world(tmp_path_factory):
     library.close()
 
 
-def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
-
-
 def _best_scene(scenes: list[dict], start: float, end: float) -> dict:
-    return max(scenes, key=lambda s: _iou((start, end), (s["start"], s["end"])))
+    return max(scenes, key=lambda s: temporal_iou((start, end), (s["start"], s["end"])))
 
 
 def test_text_finds_the_right_scene_in_every_language(world):
@@ -68,7 +64,8 @@ def test_text_finds_the_right_scene_in_every_language(world):
                 total[lang] += 1
                 if (found["shape"], found["color"], found["background"]) == key:
                     hits[lang] += 1
-                    ious.append(_iou((clip.start, clip.end), (found["start"], found["end"])))
+                    truth = (found["start"], found["end"])
+                    ious.append(temporal_iou((clip.start, clip.end), truth))
                 else:
                     ious.append(0.0)
     recall = {lang: hits[lang] / total[lang] for lang in LANGUAGES}
