@@ -78,11 +78,13 @@ class Searcher:
         total = self.library.stats_segments()
         fetch = min(total, max(options.k * 4, 32))
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        paths: dict[int, str] = {}  # kept across widening rounds: each video is looked up once
         while True:
             hits = self.library.search_vectors(query, fetch, options.video_ids)[0]
             if options.min_score is not None:
                 hits = [h for h in hits if h.score >= options.min_score]
-            paths = {vid: self.library.video(vid).path for vid in {h.video_id for h in hits}}
+            for vid in {h.video_id for h in hits} - paths.keys():
+                paths[vid] = self.library.video(vid).path
             clips = merge_hits(hits, paths)
             if options.per_video is not None:
                 clips = cap_per_video(clips, options.per_video)
