@@ -13,8 +13,8 @@ from indexer.segment import SegmentOptions
 
 
 def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --fps/--window/--stride/--shot-threshold/--timeout/--batch-size to a click command
-    and hand it one validated ``options: IndexOptions`` instead."""
+    """Add --fps/--window/--stride/--shot-threshold/--timeout/--batch-size/--fast-decode to a
+    click command and hand it one validated ``options: IndexOptions`` instead."""
 
     @functools.wraps(command)
     def wrapper(
@@ -25,6 +25,7 @@ def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
         shot_threshold: float,
         timeout: float,
         batch_size: int,
+        fast_decode: bool,
         **kwargs: Any,
     ) -> Any:
         if fps <= 0 or window <= 0 or stride <= 0 or timeout <= 0:
@@ -34,6 +35,7 @@ def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
             segments=SegmentOptions(window=window, stride=stride, shot_threshold=shot_threshold),
             decode_timeout=timeout,
             batch_size=batch_size,
+            fast_decode=fast_decode,
         )
         return command(*args, options=options, **kwargs)
 
@@ -63,6 +65,12 @@ def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.IntRange(min=1),
             help="Frames per encoder batch.",
         ),  # fmt: skip
+        click.option(
+            "--fast-decode",
+            is_flag=True,
+            help="Decode reference frames only (PyAV skip_frame=NONREF): ~2x faster decoding, "
+            "each sampled frame may be up to one frame late (a B-frame run without B-pyramid).",
+        ),
     ]
     for decorator in reversed(decorators):
         wrapper = decorator(wrapper)

@@ -7,6 +7,8 @@ second; "video s/s" = seconds of video per wall second. PyAV ``skip_frame`` rows
 loop (not ``PyAVDecoder``): ``NONREF`` drops frames nothing references (B-frames; x264
 ``veryfast`` uses them), ``NONKEY`` decodes keyframes only, so its frames come from other
 times than the 1 fps slots — the "same frames" column says whether the output matches.
+"pyav fast" is ``FastPyAVDecoder`` (``--fast-decode``): the NONREF loop plus the packet
+bookkeeping that fills slots without reference frames from a normal decoder.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from bench.common import best_of, pin_one_core, print_machine, table, write_clip
 from indexer.decode import DecordDecoder, PyAVDecoder, SlotSampler, _rgb
+from indexer.decode_fast import FastPyAVDecoder
 
 SHORT_SIDE = 224
 
@@ -70,6 +73,7 @@ def main() -> None:
     methods = {
         "decord": lambda p: run_decoder(DecordDecoder(), p),
         "pyav": lambda p: run_decoder(PyAVDecoder(), p),
+        "pyav fast": lambda p: run_decoder(FastPyAVDecoder(), p),
         "pyav NONREF": lambda p: run_skip(p, "NONREF"),
         "pyav NONKEY": lambda p: run_skip(p, "NONKEY"),
     }

@@ -12,7 +12,10 @@ that yields more than one frame unless its codec is a real video codec (a one-fr
 clip is a video, a one-frame GIF or PNG is a still image).
 
 Both decoders read the container header with PyAV first, so the reasons they give for bad
-inputs are the same, and decord gets the size it needs for resizing.
+inputs are the same, and decord gets the size it needs for resizing. Both scale frames to
+the model's short side while converting them to RGB (PyAV's swscale, decord's filter
+graph), so no full-size RGB frame is ever made. ``indexer.decode_fast`` adds an opt-in
+PyAV decoder that decodes reference frames only.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +68,14 @@ def target_size(width: int, height: int, short_side: int | None) -> tuple[int, i
     return max(1, round(width * scale)), short_side
 
 
+def slot_of(t: float, fps: float) -> int | None:
+    """Index of the ``1/fps`` slot holding time ``t``; None for unusable or negative times."""
+    if not math.isfinite(t) or t < -1e-6:
+        return None
+    # Tolerance covers decord's float32 timestamps (relative error ~1.2e-7).
+    return math.floor((t + 1e-6 + abs(t) * 2.4e-7) * fps)
+
+
 class SlotSampler:
     """Keeps the first frame of each ``1/fps`` slot of video time."""
 
@@ -75,11 +86,8 @@ class SlotSampler:
         self.last_slot = -1
 
     def keep(self, t: float) -> bool:
-        if not math.isfinite(t) or t < -1e-6:
-            return False
-        # Tolerance covers decord's float32 timestamps (relative error ~1.2e-7).
-        slot = math.floor((t + 1e-6 + abs(t) * 2.4e-7) * self.fps)
-        if slot <= self.last_slot:
+        slot = slot_of(t, self.fps)
+        if slot is None or slot <= self.last_slot:
             return False
         self.last_slot = slot
         return True
@@ -185,6 +193,25 @@ def _short(exc: BaseException) -> str:
     return text[:300]
 
 
+class Progress:
+    """What ``check_complete`` needs: frames decoded, and when the last one stops showing."""
+
+    def __init__(self, header: Header) -> None:
+        self.decoded = 0
+        self.last_end: float | None = None
+        self._default_step = 1.0 / header.info.fps if header.info.fps else 0.0
+
+    def see(self, frame: av.VideoFrame) -> None:
+        self.decoded += 1
+        t = frame.time
+        if t is None:
+            return
+        step = self._default_step
+        if frame.duration and frame.time_base:
+            step = float(frame.duration * frame.time_base)
+        self.last_end = t + step if self.last_end is None else max(self.last_end, t + step)
+
+
 class PyAVDecoder:
     """Sequential decoding with PyAV; converts only the frames it keeps."""
 
@@ -196,40 +223,47 @@ class PyAVDecoder:
     def frames(
         self, path: Path, fps: float, short_side: int | None = None, batch_size: int = 32
     ) -> Iterator[FrameBatch]:
-        sampler = SlotSampler(fps)
         with open_container(path) as container:
             header = read_header(container, self.name)  # rotation is handled per frame
             stream = video_stream(container)
             stream.thread_type = "AUTO"
+            progress = Progress(header)
             times: list[float] = []
             images: list[np.ndarray] = []
-            decoded, last_end = 0, None
-            default_step = 1.0 / header.info.fps if header.info.fps else 0.0
-            for frame in _decode_all(container, stream):
-                decoded += 1
-                t = frame.time
-                if t is None:
-                    continue
-                step = default_step
-                if frame.duration and frame.time_base:
-                    step = float(frame.duration * frame.time_base)
-                last_end = t + step if last_end is None else max(last_end, t + step)
-                if not sampler.keep(t):
-                    continue
+            for t, image in self._samples(container, stream, path, fps, short_side, progress):
                 times.append(t)
-                images.append(_rgb(frame, short_side))
-                if len(times) >= batch_size and decoded >= 2:
+                images.append(image)
+                if len(times) >= batch_size and progress.decoded >= 2:
                     yield FrameBatch(np.array(times), np.stack(images), self.name)
                     times, images = [], []
-            check_complete(header, decoded, last_end)
+            check_complete(header, progress.decoded, progress.last_end)
             if times:
                 yield FrameBatch(np.array(times), np.stack(images), self.name)
 
+    def _samples(
+        self,
+        container: av.container.InputContainer,
+        stream: av.video.stream.VideoStream,
+        path: Path,
+        fps: float,
+        short_side: int | None,
+        progress: Progress,
+    ) -> Iterator[tuple[float, np.ndarray]]:
+        """``(time, RGB image)`` of the first frame of each slot, in time order."""
+        sampler = SlotSampler(fps)
+        for frame in _decode_all(container, stream):
+            progress.see(frame)
+            if frame.time is not None and sampler.keep(frame.time):
+                yield frame.time, _rgb(frame, short_side)
+
 
 def _decode_all(
-    container: av.container.InputContainer, stream: av.video.stream.VideoStream
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    on_packet: Callable[[av.Packet], None] | None = None,
 ) -> Iterator[av.VideoFrame]:
-    """Every frame of ``stream``; skips a few damaged packets, fails on a read error."""
+    """Every frame of ``stream``; skips a few damaged packets, fails on a read error.
+    ``on_packet`` sees each packet before it is decoded."""
     bad, last = 0, None
     packets = container.demux(stream)
     while True:
@@ -241,6 +275,8 @@ def _decode_all(
             at = f"{last:.2f} s" if last is not None else "the start"
             reason = f"truncated or damaged: reading stopped at {at} ({e.strerror})"
             raise DecodeError(reason) from None
+        if on_packet is not None:
+            on_packet(packet)
         try:
             frames = packet.decode()
         except av.error.FFmpegError as e:
@@ -390,10 +426,19 @@ def _join(reasons: list[str]) -> str:
     return bare.pop() if len(bare) == 1 else "; ".join(reasons)
 
 
-def default_decoder() -> FallbackDecoder:
-    """decord first (faster for sparse sampling), PyAV when decord fails or is missing."""
+def default_decoder(fast: bool = False) -> FallbackDecoder:
+    """decord first (faster for sparse sampling), PyAV when decord fails or is missing.
+
+    ``fast``: PyAV decoding reference frames only (``indexer.decode_fast``) first, then the
+    exact decoders, which take over from the last frame delivered should it fail.
+    """
+    chain: list[Decoder] = []
+    if fast:
+        from indexer.decode_fast import FastPyAVDecoder  # imports this module
+
+        chain.append(FastPyAVDecoder())
     try:
-        import decord  # noqa: F401
+        chain.append(DecordDecoder())
     except ImportError:
-        return FallbackDecoder([PyAVDecoder()])
-    return FallbackDecoder([DecordDecoder(), PyAVDecoder()])
+        pass
+    return FallbackDecoder([*chain, PyAVDecoder()])

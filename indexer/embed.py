@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.dedupe import per_video_encoder
-from indexer.frames import Decoder
+from indexer.frames import Decoder, read_ahead
 from indexer.options import IndexOptions
 from indexer.segment import cut_segments, mean_pool
 from search.errors import DecodeError
@@ -43,7 +43,12 @@ def embed_video(
     backend = info.backend
     short_side = encoder.identity.image_size
     images_encoder = per_video_encoder(encoder, options.skip_similar_frames)
-    for batch in decoder.frames(item.path, options.fps, short_side, options.batch_size):
+    batches = decoder.frames(item.path, options.fps, short_side, options.batch_size)
+    # A decoder that runs ahead on its own (an isolated worker process) must not be driven
+    # from another thread.
+    if not getattr(decoder, "reads_ahead", False):
+        batches = read_ahead(batches, options.read_ahead)
+    for batch in batches:
         backend = batch.backend or backend  # the decoder that really produced the frames
         times.append(batch.times)
         vectors.append(images_encoder.encode_images(list(batch.images)))

@@ -6,6 +6,7 @@ process encodes. Other executors (parallel decode workers, Ray) implement the sa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
@@ -35,9 +36,8 @@ def isolated_default_decoder(options: IndexOptions) -> Decoder:
     from indexer.isolation import IsolatedDecoder
 
     limit = options.memory_limit_mb * 2**20 if options.memory_limit_mb else None
-    return IsolatedDecoder(
-        default_decoder, timeout=options.decode_timeout, memory_limit_bytes=limit
-    )
+    factory = functools.partial(default_decoder, fast=options.fast_decode)
+    return IsolatedDecoder(factory, timeout=options.decode_timeout, memory_limit_bytes=limit)
 
 
 class InlineExecutor:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,7 +28,12 @@ class FrameBatch:
 
 
 class Decoder(Protocol):
-    """Opens one file and yields sampled frames. Raises ``DecodeError`` with a readable reason."""
+    """Opens one file and yields sampled frames. Raises ``DecodeError`` with a readable reason.
+
+    A decoder that already decodes ahead of its reader by itself and must be driven from one
+    thread only (``IsolatedDecoder``) has a true ``reads_ahead`` attribute; others are run
+    ahead by ``read_ahead``.
+    """
 
     name: str
 
@@ -44,3 +51,62 @@ class Decoder(Protocol):
         shorter side equals it, which bounds memory and transfer cost.
         """
         ...
+
+
+_STOP_POLL_S = 0.1  # how often a blocked read-ahead thread looks whether the reader left
+
+
+def read_ahead(batches: Iterator[FrameBatch], depth: int) -> Iterator[FrameBatch]:
+    """``batches``, produced by a thread that runs up to ``depth`` batches ahead of the reader.
+
+    Decoders release the GIL while decoding and scaling, so the next frames are decoded while
+    the reader encodes the current ones. At most ``depth`` finished batches wait in memory
+    (plus the one being decoded). An exception of the producer is raised in the reader at the
+    point it occurred; when the reader stops early, the producer is stopped and closed.
+    ``depth`` 0 returns ``batches`` unchanged (no thread).
+    """
+    if depth <= 0:
+        return batches
+    return _read_ahead(batches, depth)
+
+
+def _read_ahead(batches: Iterator[FrameBatch], depth: int) -> Iterator[FrameBatch]:
+    out: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(message: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(message, timeout=_STOP_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("done", None))
+        except BaseException as e:  # noqa: BLE001 - handed to the reader, e.g. MemoryError
+            put(("error", e))
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="vidseek-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, payload = out.get()
+            if kind == "batch":
+                yield payload
+            elif kind == "done":
+                return
+            else:
+                raise payload
+    finally:
+        stop.set()
+        thread.join()

@@ -1,10 +1,13 @@
 """Run a decoder in a separate process, so a hang, a crash or a memory blow-up costs one file.
 
 One worker process is kept for many files and replaced only after it was killed or died.
-Frames stream back through a pipe: the worker blocks while the reader is busy, so at most
-about one batch is in flight. The wall-clock limit counts the time the reader spends
-waiting for the worker during one file (time the reader spends on the frames itself, e.g.
-encoding them, is not charged to the decoder).
+Frames stream back through a pipe as they are decoded: once the reader has taken a batch,
+the worker decodes the next one while the reader works on it (encodes it), then blocks
+until the reader takes it; so decoding overlaps encoding, and at most about one batch is in
+flight. (Decoding further ahead in a worker thread would lose the batches not yet sent when
+the worker crashes, for no gain while decoding is faster than encoding.) The wall-clock
+limit counts the time the reader spends waiting for the worker during one file (time the
+reader spends on the frames itself, e.g. encoding them, is not charged to the decoder).
 
 The worker is a fresh interpreter (``python -c``, never ``fork``: the parent has torch
 threads), so it does not re-import the caller's main script; the decoder factory is sent
@@ -120,6 +123,7 @@ class IsolatedDecoder:
     """
 
     name = "isolated"
+    reads_ahead = True  # see ``Decoder``: overlaps by itself, must not be driven by a thread
 
     def __init__(
         self,

@@ -17,3 +17,8 @@ class IndexOptions:
     # Reuse the last encoded frame's embedding for near-identical frames (indexer/dedupe.py):
     # mean |Δgrey| of 16x16 thumbnails below this (0-255 scale). None or 0: encode every frame.
     skip_similar_frames: float | None = 2.0
+    # Frame batches decoded ahead while the encoder works (0: decode and encode in turn).
+    read_ahead: int = 2
+    # Decode reference frames only (indexer/decode_fast.py): ~2x cheaper decoding, each
+    # sampled frame up to one frame (a B-frame run) late. The decoder is built from this.
+    fast_decode: bool = False

@@ -231,7 +231,7 @@ def _assemble(p: _Partial, encoder: Encoder, options: IndexOptions) -> Result:
     """The file's commit, built by ``embed_video`` itself from the recorded batches (their
     vectors are final: near-duplicate skipping already happened while encoding)."""
     replay = _Replay(p.info, p.batches)
-    options = dataclasses.replace(options, skip_similar_frames=None)
+    options = dataclasses.replace(options, skip_similar_frames=None, read_ahead=0)
     try:
         return embed_video(p.item, _Recorded(encoder.identity, p.vectors), replay, options)
     except DecodeError as exc:

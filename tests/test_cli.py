@@ -123,3 +123,12 @@ def test_help_explains_every_command():
     for args in ([], ["index"], ["search"], ["videos"], ["videos", "list"], ["info"], ["demo"]):
         result = runner.invoke(cli, [*args, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_fast_decode_flag_reaches_the_isolated_decoder(cli_media, tmp_path):
+    result = run(tmp_path, "index", "--fast-decode", str(cli_media))
+    assert result.exit_code == 0, result.output
+    listed = [json.loads(x) for x in run(tmp_path, "videos", "list", "--json").output.splitlines()]
+    shown = [json.loads(run(tmp_path, "videos", "show", str(v["id"]), "--json").output)
+             for v in listed]  # fmt: skip
+    assert {s["backend"] for s in shown} == {"pyav-fast"}

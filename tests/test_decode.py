@@ -17,6 +17,7 @@ from indexer.decode import (
     default_decoder,
     target_size,
 )
+from indexer.decode_fast import FastPyAVDecoder
 from indexer.frames import FrameBatch
 from indexer.synthetic.world import RGB
 from search.errors import DecodeError
@@ -24,7 +25,12 @@ from search.types import VideoInfo
 from tests.conftest import MEDIA_SPECS, SCENES, truth
 
 FPS = 2.0
-DECODERS = {"decord": DecordDecoder, "pyav": PyAVDecoder, "default": default_decoder}
+DECODERS = {
+    "decord": DecordDecoder,
+    "pyav": PyAVDecoder,
+    "pyav-fast": FastPyAVDecoder,
+    "default": default_decoder,
+}
 
 
 def expected_times(frame_times: list[float], fps: float) -> list[float]:
@@ -62,7 +68,7 @@ def test_sampled_frames_match_ground_truth(media: dict[str, Path], name: str, de
     want = expected_times(gt["frame_times"], FPS)
     assert len(times) == len(want)
     np.testing.assert_allclose(times, want, atol=1e-3)
-    assert backends == ({"decord"} if decoder != "pyav" else {"pyav"})
+    assert backends == ({"decord"} if decoder in ("decord", "default") else {decoder})
 
     w, h = gt["width"], gt["height"]
     assert images.dtype == np.uint8
@@ -177,7 +183,7 @@ def rotated(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
     return out
 
 
-@pytest.mark.parametrize("decoder", ["decord", "pyav"])
+@pytest.mark.parametrize("decoder", ["decord", "pyav", "pyav-fast"])
 @pytest.mark.parametrize("rotation", [90, -90, 180])
 def test_display_rotation_is_applied(rotated: dict[int, Path], rotation: int, decoder: str):
     dec = DECODERS[decoder]()
