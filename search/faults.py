@@ -5,6 +5,7 @@
 the check is one dictionary lookup. Points:
 
 - ``catalog-commit``: inside a video's catalog transaction, rows written, not yet committed.
+- ``rerank-rename``: a re-rank file (``ivfpq``) is written and fsynced, not yet renamed.
 - ``snapshot-rename``: the vector snapshot's temp file is written and fsynced, not renamed.
 - ``manifest-rename``: the new ``segments.faiss`` is in place, its manifest not yet.
 """

@@ -3,6 +3,13 @@
 Writes commit the catalog first, then update the in-memory index and save the snapshot; a crash
 in between leaves a snapshot that disagrees with the catalog, which ``open`` detects and rebuilds.
 Writers serialise on an inter-process lock in the index folder.
+
+The index kind fits the library's size (``choose_index_kind``): ``_rebuild`` trains it from a
+sample of the catalog's vectors, and a save notices when the library has outgrown its index
+(a bigger kind is due, or an IVF index holds ``GROWTH_FACTOR`` times what it was trained for)
+and builds a new one: inline (CLI jobs), or, with ``rebuild_in_background``, in a thread that
+swaps it in under the lock when done while searches go on against the old one (the server).
+A crash mid-rebuild leaves the old snapshot in place (snapshots are written atomically).
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ import numpy as np
 from search.catalog import Catalog, SegmentRow, SegmentTable
 from search.catalog.catalog import FileState
 from search.errors import IndexCorrupt, LibraryError, ModelMismatch
+from search.index_kinds import KINDS, IndexSpec, choose_index_kind, memory_budget_from_env
+from search.rerank import PREFIX as RERANK_PREFIX
+from search.rerank import remove_stale_spills
 from search.types import Hit, ModelIdentity, VideoCommit, VideoRecord
 from search.vector_index import (
     INDEX_FILE,
@@ -27,6 +37,7 @@ from search.vector_index import (
     FaissIndex,
     SnapshotLock,
     ids_sha256,
+    training_sample,
 )
 
 __all__ = ["FileState", "Library", "LibraryStats", "SegmentRow"]
@@ -36,6 +47,7 @@ log = logging.getLogger(__name__)
 CATALOG_FILE = "catalog.sqlite"
 INDEX_DIR = "index"
 BATCH_SAVE_INTERVAL_S = 60.0
+GROWTH_FACTOR = 4  # an IVF index this many times larger than its training size is retrained
 
 
 @dataclass(frozen=True)
@@ -59,9 +71,21 @@ class Library:
     """A video library folder: catalog + vector index + model identity."""
 
     def __init__(
-        self, home: Path, catalog: Catalog, read_only: bool, notify: Callable[[str], None]
+        self,
+        home: Path,
+        catalog: Catalog,
+        read_only: bool,
+        notify: Callable[[str], None],
+        memory_budget: int | None = None,
+        rebuild_in_background: bool = False,
     ) -> None:
         self.home = home
+        self.memory_budget = (
+            memory_budget if memory_budget is not None else memory_budget_from_env()
+        )
+        self._background = rebuild_in_background
+        self._grower: threading.Thread | None = None
+        self._closing = threading.Event()
         self.catalog = catalog
         self.read_only = read_only
         self._notify = notify
@@ -84,8 +108,14 @@ class Library:
         catalog_url: str | None = None,
         read_only: bool = False,
         notify: Callable[[str], None] | None = None,
+        memory_budget: int | None = None,
+        rebuild_in_background: bool = False,
     ) -> Library:
-        """Open (creating unless ``read_only``) the library at ``home``; reconcile its index."""
+        """Open (creating unless ``read_only``) the library at ``home``; reconcile its index.
+
+        ``memory_budget``: bytes the vector index may use (default ``$VIDSEEK_INDEX_MEMORY``
+        or 8 GiB), which decides its kind. ``rebuild_in_background``: retrain an outgrown
+        index in a thread instead of inside the save that noticed (long-running servers)."""
         home = Path(home).expanduser().resolve()
         if read_only:
             if not home.is_dir() or (catalog_url is None and not (home / CATALOG_FILE).exists()):
@@ -94,7 +124,14 @@ class Library:
             home.mkdir(parents=True, exist_ok=True)
         url = catalog_url or f"sqlite:///{home / CATALOG_FILE}"
         catalog = Catalog.open(url, read_only=read_only)
-        lib = cls(home, catalog, read_only, notify if notify is not None else log.warning)
+        lib = cls(
+            home,
+            catalog,
+            read_only,
+            notify if notify is not None else log.warning,
+            memory_budget,
+            rebuild_in_background,
+        )
         try:
             with lib._lock, lib._flock.hold(exclusive=not read_only):
                 lib._load()
@@ -104,6 +141,10 @@ class Library:
         return lib
 
     def close(self) -> None:
+        self._closing.set()
+        grower = self._grower
+        if grower is not None:
+            grower.join()
         with self._lock:
             try:
                 if self._dirty and not self.read_only:
@@ -331,7 +372,9 @@ class Library:
 
     def stats(self) -> LibraryStats:
         index_bytes = 0
-        for name in (INDEX_FILE, MANIFEST_FILE):
+        names = [INDEX_FILE, MANIFEST_FILE]
+        names += [p.name for p in self._index_dir.glob(f"{RERANK_PREFIX}*")]
+        for name in names:
             with contextlib.suppress(OSError):
                 index_bytes += (self._index_dir / name).stat().st_size
         return LibraryStats(
@@ -408,6 +451,7 @@ class Library:
             for tmp in self._index_dir.glob(".*.tmp"):  # a crash before a snapshot's rename
                 with contextlib.suppress(OSError):
                     tmp.unlink()
+            remove_stale_spills(self._index_dir)
         self._model = self.catalog.model()
         table = self.catalog.segment_table()
         if self._model is None:
@@ -429,7 +473,7 @@ class Library:
             return "missing"
         try:
             raw = self._read_manifest_bytes()
-            index, manifest = FaissIndex.load(self._index_dir)
+            index, manifest = FaissIndex.load(self._index_dir, mmap=self.read_only)
         except IndexCorrupt as exc:
             return f"corrupt: {exc}"
         built_with = (manifest.get("model") or {}).get("identity")
@@ -447,19 +491,80 @@ class Library:
     def _rebuild(self, table: SegmentTable | None = None) -> None:
         model = self._require_model()
         table = table if table is not None else self.catalog.segment_table()
-        index = FaissIndex(model.dim)
-        for ids, vectors in self.catalog.segment_vectors(model.dim):
-            index.add(ids, vectors)
-        self._index, self._table = index, table
+        self._index, self._table = self._build_index(model.dim, table.ids), table
         if self.read_only:
             self._manifest_bytes = self._read_manifest_bytes()
         else:
             self._save()
 
+    def _build_index(self, dim: int, ids: np.ndarray) -> FaissIndex:
+        """A new index of the kind that fits ``len(ids)``, trained on a sample of the catalog's
+        vectors, holding all of them. Needs no lock beyond the catalog's own."""
+        spec = choose_index_kind(len(ids), dim, self.memory_budget)
+        sample = None
+        if spec.kind != "flat":
+            picked = ids[training_sample(len(ids), spec)]
+            sample = np.concatenate([v for _, v in self.catalog.segment_vectors(dim, ids=picked)])
+        spill = None if self.read_only else self._index_dir
+        index = FaissIndex.train(dim, spec, sample, spill_dir=spill)
+        for batch_ids, vectors in self.catalog.segment_vectors(dim):
+            if self._closing.is_set():
+                raise LibraryError("library closed during an index rebuild")
+            index.add(batch_ids, vectors)
+        index.trained_n = len(ids)
+        return index
+
+    def _outgrown(self) -> IndexSpec | None:
+        """The spec of the index this library now needs, if its current one is outgrown."""
+        if self._index is None or self._model is None:
+            return None
+        have, n = self._index.spec, self._index.ntotal
+        want = choose_index_kind(n, self._model.dim, self.memory_budget)
+        if KINDS.index(want.kind) > KINDS.index(have.kind):
+            return want
+        if have.kind != "flat" and n > GROWTH_FACTOR * max(self._index.trained_n, 1):
+            return want
+        return None
+
+    def _grow_in_background(self) -> None:
+        if self._grower is not None and self._grower.is_alive():
+            return
+        self._grower = threading.Thread(target=self._grow, name="vidseek-index-grow", daemon=True)
+        self._grower.start()
+
+    def _grow(self) -> None:
+        """Thread: build the index the library has grown into, swap it in and save; again if
+        the library outgrew that one meanwhile."""
+        assert self._model is not None
+        try:
+            while self._outgrown() is not None and not self._closing.is_set():
+                started = time.monotonic()
+                index = self._build_index(self._model.dim, self.catalog.segment_table().ids)
+                with self._lock, self._flock.hold(exclusive=True):
+                    table = self.catalog.segment_table()  # commits made meanwhile
+                    have = np.sort(index.ids())
+                    index.remove(np.setdiff1d(have, table.ids, assume_unique=True))
+                    missing = np.setdiff1d(table.ids, have, assume_unique=True)
+                    for ids, vectors in self.catalog.segment_vectors(self._model.dim, ids=missing):
+                        index.add(ids, vectors)
+                    self._index, self._table = index, table
+                    self._save()
+                self._notify(
+                    f"vector index grew into {index.spec.kind} ({index.ntotal} segments, "
+                    f"{time.monotonic() - started:.0f} s in the background)"
+                )
+        except Exception:
+            if not self._closing.is_set():
+                log.exception("background index rebuild failed; the old index keeps serving")
+
     def _save(self) -> None:
         """Under the exclusive file lock: write the snapshot and remember its manifest."""
         assert self._index is not None and self._model is not None
         self._catch_up()
+        grown = self._outgrown()
+        if grown is not None and not self._background:
+            self._notify(f"the library outgrew its {self._index.spec.kind} index; rebuilding")
+            self._index = self._build_index(self._model.dim, self._table.ids)
         self._index.save(
             self._index_dir,
             {"model": {"label": self._model.label, "identity": self._model.to_json()}},
@@ -467,6 +572,8 @@ class Library:
         self._manifest_bytes = self._read_manifest_bytes()
         self._dirty = False
         self._last_save = time.monotonic()
+        if self._background and self._outgrown() is not None:
+            self._grow_in_background()
 
     def _apply(
         self,

@@ -2,8 +2,9 @@
 unit vectors, plus an atomic on-disk snapshot with a manifest.
 
 The index type is a detail of ``FaissIndex``, picked from the vector count and a memory
-budget by ``choose_index_kind`` (see ``search/index_kinds.py``): exact flat below 200k
-vectors, IVF-Flat above (exact vectors, approximate probing). The kind and its parameters are
+budget by ``choose_index_kind`` (see ``search/index_kinds.py``): exact flat, IVF-Flat (exact
+vectors, approximate probing), or IVF-PQ whose candidates are re-scored from float16 copies of
+the vectors (``search/rerank.py``). The kind, its parameters and the re-rank chunk files are
 recorded in the manifest. ``ExactIndex`` is a pure-numpy double used to cross-check results.
 """
 
@@ -24,7 +25,8 @@ import numpy as np
 
 from search.errors import IndexCorrupt
 from search.faults import fault_point
-from search.index_kinds import IndexSpec, choose_index_kind
+from search.index_kinds import IndexSpec, choose_index_kind, rerank_candidates
+from search.rerank import RerankStore, remove_unreferenced
 
 try:
     import fcntl
@@ -32,6 +34,8 @@ except ImportError:  # pragma: no cover - Windows: single-writer by convention o
     fcntl = None  # type: ignore[assignment]
 
 FORMAT_VERSION = 1
+TRAIN_PER_LIST = 64  # k-means sample: vectors per IVF list
+PQ_TRAIN_MIN = 16_384  # PQ codebooks (256 centroids each) want ~40+ samples per centroid
 INDEX_FILE = "segments.faiss"
 MANIFEST_FILE = "manifest.json"
 LOCK_FILE = "lock"
@@ -90,24 +94,63 @@ def _rank_row(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, 
     return scores[order], ids[order]
 
 
+_CLASSES = {"flat": faiss.IndexIDMap2, "ivf": faiss.IndexIVFFlat, "ivfpq": faiss.IndexIVFPQ}
+
+
 class FaissIndex:
     """Inner-product search under external ids: ``IndexIDMap2(IndexFlatIP)`` (kind ``flat``,
-    exact) or ``IndexIVFFlat`` with a hashtable direct map (kind ``ivf``; see ``build``)."""
+    exact), ``IndexIVFFlat`` with a hashtable direct map (``ivf``) or ``IndexIVFPQ`` plus a
+    ``RerankStore`` (``ivfpq``: ``rerank`` x k candidates re-scored from float16 vectors)."""
 
     def __init__(
-        self, dim: int, index: faiss.Index | None = None, spec: IndexSpec | None = None
+        self,
+        dim: int,
+        index: faiss.Index | None = None,
+        spec: IndexSpec | None = None,
+        store: RerankStore | None = None,
     ) -> None:
         self.dim = int(dim)
         self.spec = spec or IndexSpec()
         if index is None:
             if self.spec.kind != "flat":
-                raise ValueError(f"an empty {self.spec.kind} index needs training: use build()")
+                raise ValueError(f"an empty {self.spec.kind} index needs training: use train()")
             index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._index = index
         self._ivf = isinstance(index, faiss.IndexIVF)
+        self._store = store if self.spec.kind == "ivfpq" else None
+        if self.spec.kind == "ivfpq" and store is None:
+            self._store = RerankStore(self.dim)
         self.mapped = False  # set by load(mmap=True): the lists live in the file, read-only
+        self.trained_n = 0  # library size the IVF lists were trained for (growth check)
         if self._ivf:
             self._index.nprobe = self.spec.nprobe
+
+    @classmethod
+    def train(
+        cls,
+        dim: int,
+        spec: IndexSpec,
+        sample: np.ndarray | None,
+        spill_dir: Path | None = None,
+    ) -> FaissIndex:
+        """An empty index of kind ``spec``; IVF kinds are trained (k-means, fixed seed) on
+        ``sample``. ``spill_dir``: where an ``ivfpq`` index may park re-rank rows not yet
+        saved (the snapshot folder), instead of holding them all in RAM."""
+        if spec.kind == "flat":
+            return cls(dim)
+        sample = _as_vectors(sample if sample is not None else np.zeros((0, dim)), dim)
+        if len(sample) < spec.nlist:
+            raise ValueError(f"{spec.kind} with {spec.nlist} lists needs as many training vectors")
+        if spec.kind == "ivf":
+            index = faiss.index_factory(dim, f"IVF{spec.nlist},Flat", faiss.METRIC_INNER_PRODUCT)
+        else:
+            factory = f"IVF{spec.nlist},PQ{spec.pq_m}x8"
+            index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+            index.do_polysemous_training = False  # slow, and unused: candidates are re-ranked
+        index.train(sample)
+        if spec.kind == "ivf":
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        return cls(dim, index, spec, RerankStore(dim, spill_dir=spill_dir))
 
     @classmethod
     def build(
@@ -118,28 +161,14 @@ class FaissIndex:
         spec: IndexSpec | None = None,
         memory_budget: int | None = None,
     ) -> FaissIndex:
-        """An index of the kind ``spec`` (default: ``choose_index_kind``) holding ``vectors``.
-
-        IVF kinds are trained (k-means, fixed seed) on up to 64 vectors per list. More
-        vectors can be added later; lists are not re-balanced until the next build.
-        """
+        """An index of the kind ``spec`` (default: ``choose_index_kind``) holding ``vectors``,
+        trained on up to ``TRAIN_PER_LIST`` of them per list. More vectors can be added later;
+        lists are not re-balanced until the next build."""
         ids, vectors = _as_ids(ids), _as_vectors(vectors, dim)
         spec = spec or choose_index_kind(len(ids), dim, memory_budget)
-        if spec.kind == "flat":
-            index = cls(dim)
-        elif spec.kind == "ivf":
-            if len(vectors) < spec.nlist:
-                raise ValueError(f"ivf with {spec.nlist} lists needs at least as many vectors")
-            ivf = faiss.index_factory(dim, f"IVF{spec.nlist},Flat", faiss.METRIC_INNER_PRODUCT)
-            sample, cap = vectors, 64 * spec.nlist
-            if len(vectors) > cap:
-                sample = vectors[np.sort(np.random.default_rng(0).choice(len(vectors), cap, False))]
-            ivf.train(sample)
-            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
-            index = cls(dim, ivf, spec)
-        else:
-            raise NotImplementedError(f"index kind {spec.kind!r} is not built yet")
+        index = cls.train(dim, spec, vectors[training_sample(len(vectors), spec)])
         index.add(ids, vectors)
+        index.trained_n = len(ids)
         return index
 
     @property
@@ -164,13 +193,20 @@ class FaissIndex:
         return np.concatenate(parts)
 
     def vectors(self) -> np.ndarray:
-        """All stored vectors, float32 (ntotal, dim), in the order of ``ids()``."""
-        if self._ivf:
-            ids = self.ids()
-            if not len(ids):
-                return np.zeros((0, self.dim), dtype=np.float32)
-            return self._index.reconstruct_batch(ids).reshape(-1, self.dim)
-        return self._index.index.reconstruct_n(0, self.ntotal).reshape(-1, self.dim)
+        """All stored vectors, float32 (ntotal, dim), in the order of ``ids()`` (``ivfpq``:
+        the float16-rounded re-rank copies)."""
+        if self._store is None and not self._ivf:
+            return self._index.index.reconstruct_n(0, self.ntotal).reshape(-1, self.dim)
+        return self.vectors_of(self.ids())
+
+    def vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids`` (all present), float32 (len(ids), dim)."""
+        ids = _as_ids(ids)
+        if not len(ids):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self._store is not None:
+            return self._store.get(ids)
+        return self._index.reconstruct_batch(ids).reshape(-1, self.dim)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         self._check_writable()
@@ -178,6 +214,8 @@ class FaissIndex:
         if len(ids) != len(vectors):
             raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
         if len(ids):
+            if self._store is not None:
+                self._store.add(ids, vectors)
             self._index.add_with_ids(vectors, ids)
 
     def remove(self, ids: np.ndarray) -> int:
@@ -185,9 +223,10 @@ class FaissIndex:
         ids = _as_ids(ids)
         if not len(ids) or not self.ntotal:
             return 0
-        if self._ivf:  # the hashtable direct map only removes through an IDSelectorArray
+        if self.spec.kind == "ivf":  # the hashtable direct map only removes via IDSelectorArray
             present = np.unique(ids)
             return int(self._index.remove_ids(faiss.IDSelectorArray(present)))
+        # ivfpq: no direct map (it would cost ~50 B per vector); removal scans the lists.
         return int(self._index.remove_ids(faiss.IDSelectorBatch(ids)))
 
     def search(
@@ -209,6 +248,8 @@ class FaissIndex:
             params = faiss.SearchParameters(sel=sel)
         if k <= 0 or available == 0 or not len(queries):
             return out_s, out_i
+        if self._store is not None:
+            return self._reranked(queries, k, available, params, out_s, out_i)
         # Ask for a few extra so equal scores straddling the cut can be ordered by id; widen
         # the search while the k-th score still ties with the last one returned.
         kk = min(available, k + 8)
@@ -228,14 +269,38 @@ class FaissIndex:
             kk = min(available, kk * 2)
         return out_s, out_i
 
+    def _reranked(
+        self,
+        queries: np.ndarray,
+        k: int,
+        available: int,
+        params: faiss.SearchParameters,
+        out_s: np.ndarray,
+        out_i: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """IVF-PQ candidates (``rerank_candidates``), re-scored exactly, best k kept."""
+        assert self._store is not None
+        wanted = rerank_candidates(self.spec, self.ntotal, k)
+        _, cand = self._index.search(queries, min(available, wanted), params=params)
+        for qi, row in enumerate(cand):
+            ids = row[row >= 0]
+            scores = self._store.get(ids) @ queries[qi]
+            s, i = _rank_row(scores, ids, k)
+            out_s[qi, : len(s)], out_i[qi, : len(i)] = s, i
+        return out_s, out_i
+
     # --- persistence ------------------------------------------------------------------------
 
     def save(self, directory: Path | str, manifest_fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Atomically write ``segments.faiss`` then ``manifest.json``; returns the manifest."""
+        """Atomically write the re-rank chunks (``ivfpq``), ``segments.faiss``, then
+        ``manifest.json``; returns the manifest. Chunks no longer named are deleted after."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        data = faiss.serialize_index(self._index)  # uint8 array
         ids = self.ids()
+        rerank = None
+        if self._store is not None:
+            rerank = self._store.save(directory, ids)
+        data = faiss.serialize_index(self._index)  # uint8 array
         _atomic_write(directory / INDEX_FILE, data)
         manifest = {
             **manifest_fields,
@@ -245,10 +310,14 @@ class FaissIndex:
             "max_id": int(ids.max()) if len(ids) else None,
             "ids_sha256": ids_sha256(ids),
             "index": self.spec.to_json(),
+            "trained_n": self.trained_n,
             "file_sha256": hashlib.sha256(data).hexdigest(),
             "saved_at": time.time(),
         }
+        if rerank is not None:
+            manifest["rerank"] = rerank
         _atomic_write(directory / MANIFEST_FILE, json.dumps(manifest, sort_keys=True).encode())
+        remove_unreferenced(directory, rerank or [])
         return manifest
 
     @classmethod
@@ -259,7 +328,8 @@ class FaissIndex:
         the checksum or ids disagree with the manifest, or a field differs from ``expected``.
 
         ``mmap``: map IVF lists read-only from the file instead of copying them into memory
-        (serving large libraries; ignored for flat). Such an index must not be modified."""
+        (serving large libraries; ignored for flat). Such an index must not be modified.
+        ``ivfpq`` re-rank rows are always mapped read-only (they are immutable files)."""
         directory = Path(directory)
         manifest = read_manifest(directory)
         if manifest.get("format_version") != FORMAT_VERSION:
@@ -293,16 +363,32 @@ class FaissIndex:
                 index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
         except (RuntimeError, ValueError) as exc:
             raise IndexCorrupt(f"cannot parse {INDEX_FILE}: {exc}") from exc
-        want = faiss.IndexIDMap2 if spec.kind == "flat" else faiss.IndexIVFFlat
-        if not isinstance(index, want) or index.d != manifest.get("dim"):
+        if not isinstance(index, _CLASSES[spec.kind]) or index.d != manifest.get("dim"):
             raise IndexCorrupt(f"{INDEX_FILE} is not a {manifest.get('dim')}-d {spec.kind} index")
-        loaded = cls(index.d, index, spec)
+        store = None
+        if spec.kind == "ivfpq":
+            store = RerankStore.load(directory, manifest.get("rerank"), index.d)
+        loaded = cls(index.d, index, spec, store)
         loaded.mapped = data is None
-        if loaded.ntotal != manifest.get("count") or ids_sha256(loaded.ids()) != manifest.get(
-            "ids_sha256"
-        ):
+        loaded.trained_n = int(manifest.get("trained_n") or 0)
+        ids = loaded.ids()
+        if loaded.ntotal != manifest.get("count") or ids_sha256(ids) != manifest.get("ids_sha256"):
             raise IndexCorrupt(f"{INDEX_FILE} content disagrees with the manifest")
+        if store is not None and store.missing(ids):
+            raise IndexCorrupt("the re-rank vectors lack some of the index's ids")
         return loaded, manifest
+
+
+def training_sample(n: int, spec: IndexSpec) -> np.ndarray:
+    """Sorted positions of the (at most ``TRAIN_PER_LIST`` x nlist) vectors to train on."""
+    cap = TRAIN_PER_LIST * spec.nlist
+    if spec.kind == "ivfpq":
+        cap = max(cap, PQ_TRAIN_MIN)
+    if spec.kind == "flat":
+        return np.zeros(0, dtype=np.int64)
+    if n <= cap:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, cap, replace=False))
 
 
 def read_manifest(directory: Path | str) -> dict[str, Any]:

@@ -14,10 +14,11 @@ from click.testing import CliRunner
 
 from api.commands_check import check_command
 from api.context import AppContext
+from search import index_kinds
 from search.check import check_library
 from search.library import Library
 from search.types import ModelIdentity, SegmentSpec, VideoCommit, VideoInfo
-from search.vector_index import INDEX_FILE, FaissIndex
+from search.vector_index import INDEX_FILE, FaissIndex, read_manifest
 
 DIM = 8
 MODEL = ModelIdentity("test-net", "random", DIM, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
@@ -176,3 +177,30 @@ def test_check_does_not_modify_the_library(home):
     with Library.open(home, read_only=True, notify=notes.append) as lib:
         assert not check_library(lib).clean
     assert not (home / "index" / INDEX_FILE).exists()
+
+
+def test_ivfpq_snapshot_compares_within_float16_rounding(tmp_path, monkeypatch):
+    monkeypatch.setattr(index_kinds, "FLAT_MAX", 10)
+    monkeypatch.setattr(index_kinds, "IVF_MAX", 10)
+    home = tmp_path / "lib"
+    with Library.open(home) as lib:
+        lib.bind_model(MODEL)
+        with lib.batch():  # ivfpq trains 256 PQ centroids: 300 segments
+            for i in range(100):
+                lib.commit_video(commit(tmp_path / f"v{i}.mp4", i))
+        lib.rebuild_index()
+    assert read_manifest(home / "index")["index"]["kind"] == "ivfpq"
+    code, report = check(home)
+    assert code == 0 and report["counts"]["vectors_compared"] == 300
+
+    def perturb(index: FaissIndex) -> None:
+        ids = index.ids()[:2]
+        index.remove(ids)
+        index.add(ids, unit(np.random.default_rng(99), 2))
+
+    _resave(home, perturb)
+    code, report = check(home)
+    assert (
+        code == 1
+        and report["problems"][0]["detail"] == "2 of 300 index vectors differ from the catalog"
+    )

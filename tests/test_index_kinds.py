@@ -1,4 +1,5 @@
-"""Index kinds: choose_index_kind (pure), IVF-Flat behind the VectorIndex contract, recall."""
+"""Index kinds: choose_index_kind (pure) and its bands, IVF-Flat behind the VectorIndex
+contract, recall."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ import json
 import numpy as np
 import pytest
 
-from search.index_kinds import FLAT_MAX, IndexSpec, choose_index_kind, ivf_lists
+from search.index_kinds import (
+    FLAT_MAX,
+    IVF_MAX,
+    MEMORY_ENV,
+    IndexSpec,
+    choose_index_kind,
+    ivf_lists,
+    ivfpq_bytes,
+    memory_budget_from_env,
+    rerank_candidates,
+)
 from search.vector_index import MANIFEST_FILE, ExactIndex, FaissIndex, VectorIndex
 
 DIM = 64
@@ -31,26 +42,54 @@ def test_small_libraries_are_flat() -> None:
 
 
 def test_mid_size_is_ivf_flat_within_budget() -> None:
-    spec = choose_index_kind(1_000_000, 512, 8 * GiB)
-    assert spec.kind == "ivf"
-    assert spec.nlist == 4096 and spec.nprobe == 256
+    assert choose_index_kind(FLAT_MAX, 512).kind == "ivf"
+    spec = choose_index_kind(IVF_MAX - 1, 512, 8 * GiB)
+    assert spec == IndexSpec("ivf", nlist=2048, nprobe=32)
 
 
 def test_beyond_budget_or_size_is_ivfpq() -> None:
-    assert choose_index_kind(1_000_000, 512, 1 * GiB).kind == "ivfpq"
+    assert choose_index_kind(300_000, 512, GiB // 2).kind == "ivfpq"  # floats need 0.57 GiB
+    assert choose_index_kind(IVF_MAX, 512, 64 * GiB).kind == "ivfpq"
+    assert choose_index_kind(1_000_000, 512) == IndexSpec("ivfpq", 4096, 16, 64, 20)
     spec = choose_index_kind(10_000_000, 512, 64 * GiB)
-    assert spec.kind == "ivfpq" and spec.pq_m == 64 and spec.rerank == 10
-    assert 1 <= spec.nprobe <= spec.nlist
+    assert spec == IndexSpec("ivfpq", nlist=4096, nprobe=16, pq_m=64, rerank=20)
+
+
+def test_ten_million_vectors_fit_two_gib_and_pq_shrinks_to_the_budget() -> None:
+    spec = choose_index_kind(10_000_000, 512, 2 * GiB)
+    assert spec.pq_m == 64 and ivfpq_bytes(10**7, 512, 64, spec.nlist) <= 2 * GiB
+    assert choose_index_kind(10_000_000, 512, GiB // 2).pq_m == 32
+    assert choose_index_kind(10_000_000, 512, 1).pq_m == 16  # the smallest, over budget or not
+
+
+def test_the_rerank_shortlist_grows_with_the_library() -> None:
+    spec = choose_index_kind(1_000_000, 512)
+    assert rerank_candidates(spec, 10, 10) == rerank_candidates(spec, 1_000_000, 10) == 200
+    assert rerank_candidates(spec, 1_000_001, 10) == 400
+    assert rerank_candidates(spec, 10_000_000, 10) == 2000
+
+
+def test_memory_budget_from_env(monkeypatch) -> None:
+    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    assert memory_budget_from_env() == 8 * GiB
+    for raw, want in (("2G", 2 * GiB), ("512m", 512 * 2**20), ("1.5G", 3 * GiB // 2), ("99", 99)):
+        monkeypatch.setenv(MEMORY_ENV, raw)
+        assert memory_budget_from_env() == want
+    monkeypatch.setenv(MEMORY_ENV, "lots")
+    with pytest.raises(ValueError, match=MEMORY_ENV):
+        memory_budget_from_env()
 
 
 def test_ivf_lists_and_bad_arguments() -> None:
-    assert ivf_lists(0) == 64 and ivf_lists(20_000) == 512 and ivf_lists(10**12) == 65536
+    assert ivf_lists(0) == 64 and ivf_lists(20_000) == 512 and ivf_lists(10**12) == 4096
     with pytest.raises(ValueError):
         choose_index_kind(-1, 512)
     with pytest.raises(ValueError):
         IndexSpec("hnsw")
     with pytest.raises(ValueError):
         IndexSpec("ivf", nlist=16, nprobe=32)
+    with pytest.raises(ValueError):
+        IndexSpec("ivfpq", nlist=16, nprobe=4, pq_m=8)
     assert IndexSpec.from_json(None) == IndexSpec("flat")
     spec = IndexSpec("ivf", nlist=64, nprobe=8)
     assert IndexSpec.from_json(spec.to_json()) == spec
@@ -111,6 +150,7 @@ def test_ivf_snapshot_round_trip(tmp_path, mmap: bool) -> None:
     ivf, ids = build_ivf()
     manifest = ivf.save(tmp_path, {"model": "x"})
     assert manifest["index"] == {"kind": "ivf", "nlist": 64, "nprobe": 64, "pq_m": 0, "rerank": 0}
+    assert manifest["trained_n"] == 3000 and "rerank" not in manifest
     assert json.loads((tmp_path / MANIFEST_FILE).read_text())["index"]["kind"] == "ivf"
     loaded, _ = FaissIndex.load(tmp_path, mmap=mmap)
     assert loaded.spec == ivf.spec and loaded.ntotal == ivf.ntotal
@@ -123,11 +163,11 @@ def test_ivf_snapshot_round_trip(tmp_path, mmap: bool) -> None:
             loaded.remove(ids[:1])
 
 
-def test_flat_build_and_unbuilt_kinds() -> None:
+def test_flat_build_and_untrained_kinds() -> None:
     vectors = clustered(100, 2)
     flat = FaissIndex.build(DIM, np.arange(100), vectors)
     assert flat.spec.kind == "flat" and flat.ntotal == 100
-    with pytest.raises(NotImplementedError):
-        FaissIndex.build(DIM, np.arange(100), vectors, IndexSpec("ivfpq", 8, 4, 8, 10))
+    with pytest.raises(ValueError, match="training"):
+        FaissIndex.build(DIM, np.arange(100), vectors, IndexSpec("ivfpq", 128, 4, 8, 10))
     with pytest.raises(ValueError):
         FaissIndex(DIM, spec=IndexSpec("ivf", nlist=8, nprobe=4))

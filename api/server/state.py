@@ -45,8 +45,13 @@ class ServerState:
     def __init__(self, config: ServerConfig, library: Library | None = None) -> None:
         self.config = config
         self.lock = threading.RLock()  # guards self.library and self._searcher
+        # An outgrown vector index is retrained in a background thread; searches go on
+        # against the old one until the new one is swapped in.
         self.library = library or Library.open(
-            config.home, catalog_url=config.catalog_url, notify=lambda m: log.warning("%s", m)
+            config.home,
+            catalog_url=config.catalog_url,
+            notify=lambda m: log.warning("%s", m),
+            rebuild_in_background=True,
         )
         self.generation = 0  # bumped whenever the searchable content may have changed
         self._encoder: SerializedEncoder | None = None
