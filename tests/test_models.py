@@ -307,7 +307,7 @@ def test_encoder_preprocessing_matches_open_clip_transform(demo):
 
 def _golden_values() -> dict[str, list[float]]:
     clear_cache()
-    encoder = load_encoder(RANDOM_DEMO, device="cpu")
+    encoder = load_encoder(RANDOM_DEMO, device="cpu", backend="torch")  # torch is the reference
     text = encoder.encode_texts(["a red circle"])[0]
     image = encoder.encode_images([frame("circle", "red", (96, 72))])[0]
     clear_cache()

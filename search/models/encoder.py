@@ -32,10 +32,16 @@ class ClipEncoder:
         self.batch_size = max(1, int(batch_size))
         self.preprocess_cfg: dict[str, Any] = dict(model.visual.preprocess_cfg)
         self.preprocess = BatchPreprocess(self.preprocess_cfg)
+        # set by search.models.backends: what runs the image tower (texts always run on torch)
+        self.backend = "torch"
+        self.image_runner: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __repr__(self) -> str:
         ident = self.identity
-        return f"ClipEncoder({ident.label!r}, dim={ident.dim}, device={self.device!r})"
+        return (
+            f"ClipEncoder({ident.label!r}, dim={ident.dim}, device={self.device!r}, "
+            f"backend={self.backend!r})"
+        )
 
     def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """RGB uint8 (H, W, 3) arrays of any sizes → float32 (n, dim), unit rows."""
@@ -71,6 +77,8 @@ class ClipEncoder:
 
     def _encode_image_batch(self, images: Sequence[np.ndarray]) -> np.ndarray:
         pixels = self.preprocess_images(images)
+        if self.image_runner is not None:
+            return _unit_rows(torch.from_numpy(self.image_runner(pixels.numpy())))
         with torch.inference_mode(), self._autocast():
             return _unit_rows(self.model.encode_image(pixels))
 

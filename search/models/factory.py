@@ -13,14 +13,14 @@ from pathlib import Path
 import torch
 
 from search.errors import ModelError, VidseekError, WeightsUnavailable
-from search.models import hub
+from search.models import backends, hub
 from search.models.byte_tokenizer import ByteTokenizer
 from search.models.encoder import ClipEncoder
 from search.models.naming import ResolvedModel, resolve
 from search.models.presets import DEMO_MODEL, DEMO_WEIGHTS_NAME, PRESETS, demo_model_dir
 from search.types import ModelIdentity
 
-_cache: dict[tuple[ResolvedModel, str, int], ClipEncoder] = {}
+_cache: dict[tuple[ResolvedModel, str, str, int], ClipEncoder] = {}
 _lock = threading.Lock()
 
 
@@ -28,23 +28,40 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_encoder(spec: str, *, device: str | None = None, batch_size: int = 64) -> ClipEncoder:
+def load_encoder(
+    spec: str, *, device: str | None = None, batch_size: int = 64, backend: str | None = None
+) -> ClipEncoder:
     """Resolve ``spec``, load the model (once per process and device) and return its encoder.
 
+    ``backend`` runs the image tower: "auto" (default, or ``$VIDSEEK_ENCODER_BACKEND``),
+    "torch", "openvino" or "onnxruntime" (see ``search.models.backends``).
+
     Raises ``UnknownModel`` for names that mean nothing, ``WeightsUnavailable`` when the
-    weights cannot be fetched or read (with what to do about it), ``ModelError`` otherwise.
+    weights cannot be fetched or read (with what to do about it), ``ModelError`` otherwise
+    (also for an unknown backend, or an explicitly requested one that cannot run).
     """
     resolved = resolve(spec)
     device = device or default_device()
     batch_size = max(1, int(batch_size))
+    request = backends.requested(backend)
     with _lock:
-        key = (resolved, device, batch_size)
+        key = (resolved, device, request, batch_size)
         if key not in _cache:
-            base = next((e for k, e in _cache.items() if k[:2] == key[:2]), None)
-            encoder = copy.copy(base) if base else _build(resolved, device)  # share the model
+            encoder = _shared(key)
             encoder.batch_size = batch_size
             _cache[key] = encoder
         return _cache[key]
+
+
+def _shared(key: tuple[ResolvedModel, str, str, int]) -> ClipEncoder:
+    """A new encoder for ``key`` sharing the model (and runner) already loaded for it, if any."""
+    same_backend = next((e for k, e in _cache.items() if k[:3] == key[:3]), None)
+    if same_backend is not None:
+        return copy.copy(same_backend)
+    same_model = next((e for k, e in _cache.items() if k[:2] == key[:2]), None)
+    encoder = copy.copy(same_model) if same_model else _build(*key[:2])
+    backends.attach(encoder, key[2])
+    return encoder
 
 
 def clear_cache() -> None:
