@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from api.commands_videos import videos_group
 from api.context import AppContext, default_home, single_query_threads
 from api.demo import demo_command
 from search.errors import VidseekError
+from search.models.backends import BACKENDS as ENCODER_BACKENDS
+from search.models.backends import ENV as ENCODER_BACKEND_ENV
 
 
 class _Group(click.Group):
@@ -54,9 +57,23 @@ class _Group(click.Group):
     help="SQLAlchemy URL of the catalog (e.g. postgresql+psycopg://…). "
     "Default: catalog.sqlite inside the library folder.",
 )
+@click.option(
+    "--encoder-backend",
+    envvar=ENCODER_BACKEND_ENV,
+    type=click.Choice(ENCODER_BACKENDS, case_sensitive=False),
+    help="What runs the image encoder on CPU: openvino or onnxruntime (the open_clip model "
+    "exported, same vectors within cosine 0.999) or torch. Default auto: the fastest "
+    "installed (see `vidseek models list`). Queries always run on torch.",
+)
 @click.version_option(package_name="vidseek")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, model_spec: str | None, catalog_url: str | None):
+def cli(
+    ctx: click.Context,
+    home: Path | None,
+    model_spec: str | None,
+    catalog_url: str | None,
+    encoder_backend: str | None,
+):
     """vidseek: index what is seen in every moment of your videos, then search it by text
     in any language (or by image) and get back the matching moments.
 
@@ -68,6 +85,8 @@ def cli(ctx: click.Context, home: Path | None, model_spec: str | None, catalog_u
       vidseek videos list
     """
     single_query_threads()
+    if encoder_backend:  # every encoder of this process (jobs, server, demo) reads it
+        os.environ[ENCODER_BACKEND_ENV] = encoder_backend.lower()
     ctx.obj = AppContext(
         home=home or default_home(), model_spec=model_spec, catalog_url=catalog_url
     )

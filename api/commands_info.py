@@ -58,3 +58,8 @@ def list_models() -> None:
 
     for preset in list_presets():
         click.echo(f"{preset.name:<16} {preset.spec}\n{'':<16} {preset.description}")
+    from search.models import backends
+
+    accelerated = ", ".join(backends.installed()) or "none (pip install 'vidseek[fast]')"
+    chosen = backends.choose(backends.requested(), "cpu")
+    click.echo(f"\nimage encoder backends installed: {accelerated}; on CPU this runs: {chosen}")

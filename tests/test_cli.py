@@ -1,6 +1,7 @@
 """The `vidseek` CLI end to end on generated media, with a random-initialised demo-size model."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -132,3 +133,13 @@ def test_fast_decode_flag_reaches_the_isolated_decoder(cli_media, tmp_path):
     shown = [json.loads(run(tmp_path, "videos", "show", str(v["id"]), "--json").output)
              for v in listed]  # fmt: skip
     assert {s["backend"] for s in shown} == {"pyav-fast"}
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_encoder_backend_option_decides_what_runs_images(backend):
+    env = {"VIDSEEK_ENCODER_BACKEND": None}  # restored after the run: the option sets it
+    result = CliRunner().invoke(
+        cli, ["--encoder-backend", backend, "models", "list"], env=env, catch_exceptions=False
+    )
+    assert result.output.rstrip().endswith(f"on CPU this runs: {backend}")
+    assert "VIDSEEK_ENCODER_BACKEND" not in os.environ
