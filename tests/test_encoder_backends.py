@@ -234,8 +234,29 @@ def test_disagreeing_backend_is_refused(monkeypatch, exports):
     def wrong(pixels: np.ndarray) -> np.ndarray:
         return np.random.default_rng(0).standard_normal((len(pixels), 128), dtype=np.float32)
 
-    monkeypatch.setattr(backends, "_open", lambda name, path, threads: wrong)
+    monkeypatch.setattr(backends, "_open", lambda name, path, threads: iter([wrong]))
     assert load_encoder(DEMO, device="cpu").backend == "torch"
     with pytest.raises(ModelError, match="disagrees with torch"):
         load_encoder(DEMO, device="cpu", backend="onnxruntime")
     assert len(exports) == 2  # the cached file was suspected and exported again
+
+
+def test_openvino_takes_the_fastest_precision_that_agrees_with_torch(monkeypatch):
+    from search.models import openvino_backend
+
+    class BrokenBf16(openvino_backend.OpenVinoImages):
+        def __call__(self, pixels: np.ndarray) -> np.ndarray:
+            out = super().__call__(pixels)
+            return -out if self.precision == "bf16" else out
+
+    monkeypatch.setattr(openvino_backend, "precisions", lambda: ("bf16", "f32"))
+    chosen = load_encoder(DEMO, device="cpu", backend="openvino", batch_size=3)
+    assert chosen.image_runner.precision == "bf16" and "precision='bf16'" in repr(chosen)
+    reference = load_encoder(DEMO, device="cpu", backend="torch").encode_images(images())
+    assert min_cosine(chosen.encode_images(images()), reference) >= 0.999
+
+    clear_cache()
+    monkeypatch.setattr(openvino_backend, "OpenVinoImages", BrokenBf16)
+    fallback = load_encoder(DEMO, device="cpu", backend="openvino", batch_size=3)
+    assert fallback.image_runner.precision == "f32"
+    assert min_cosine(fallback.encode_images(images()), reference) >= 0.999

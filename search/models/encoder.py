@@ -38,9 +38,10 @@ class ClipEncoder:
 
     def __repr__(self) -> str:
         ident = self.identity
+        precision = getattr(self.image_runner, "precision", None)
         return (
             f"ClipEncoder({ident.label!r}, dim={ident.dim}, device={self.device!r}, "
-            f"backend={self.backend!r})"
+            f"backend={self.backend!r}" + (f", precision={precision!r})" if precision else ")")
         )
 
     def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
