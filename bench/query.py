@@ -319,32 +319,29 @@ def raw_rows(
 
 
 def text_query(n_queries: int) -> None:
-    """Text encode + Flat search on 10k vectors, through ``Searcher.embed_text``'s cache."""
-    from search.lru import LruCache
+    """Text encode + Flat search on 10k vectors, through the search path's ``QueryEmbedder``."""
     from search.models import load_encoder
-    from search.query import Searcher
+    from search.query import QueryEmbedder
 
     encoder = load_encoder("ViT-B-32:random", device="cpu")
     index = faiss.IndexFlatIP(DIM)
     index.add(clustered(10_000, np.random.default_rng(2), np.eye(DIM, dtype=np.float32)[:50]))
-    searcher = Searcher.__new__(Searcher)  # only the text path: no library needed
-    searcher.encoder = encoder
-    searcher._text_cache = LruCache(1024)
+    embedder = QueryEmbedder(encoder)
     texts = [f"a red circle on a blue background, take {i}" for i in range(min(50, n_queries))]
     rows = []
     for label, warm in (("cold (cache miss)", False), ("warm (cache hit)", True)):
         lat = []
         for text in texts if warm else []:
-            searcher.embed_text(text)  # fill the cache
+            embedder.text(text)  # fill the cache
         for text in texts:
             if not warm:
-                searcher._text_cache = LruCache(1024)
+                embedder = QueryEmbedder(encoder)
             t = time.perf_counter()
-            index.search(searcher.embed_text(text)[None], 10)
+            index.search(embedder.text(text)[None], 10)
             lat.append(time.perf_counter() - t)
         p50, p99 = np.percentile(lat, [50, 99]) * 1000
         rows.append([label, len(texts), p50, p99])
-    print("full text query: Searcher.embed_text (ViT-B-32 text tower) + Flat search, 10k vectors")
+    print("full text query: QueryEmbedder.text (ViT-B-32 text tower) + Flat search, 10k vectors")
     print(table(["cache", "queries", "p50 ms", "p99 ms"], rows))
 
 

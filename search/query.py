@@ -33,6 +33,29 @@ class SearchOptions:
             raise QueryError(f"min_score is a cosine similarity in [-1, 1], got {self.min_score}")
 
 
+class QueryEmbedder:
+    """Query text or image → the model's unit vector; repeated texts come from an LRU cache."""
+
+    def __init__(self, encoder: Encoder, cache_size: int = 1024) -> None:
+        self.encoder = encoder
+        self._cache: LruCache[np.ndarray] = LruCache(cache_size)
+
+    def text(self, text: str) -> np.ndarray:
+        text = text.strip()
+        if not text:
+            raise QueryError("the query is empty: type what you are looking for")
+        if len(text) > MAX_QUERY_CHARS:
+            raise QueryError(f"the query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = self.encoder.encode_texts([text])[0]
+            self._cache.put(text, cached)
+        return cached
+
+    def image(self, image: np.ndarray | str | Path) -> np.ndarray:
+        return self.encoder.encode_images([load_image(image)])[0]
+
+
 class Searcher:
     """Embeds queries with the library's model and returns merged, ranked clips."""
 
@@ -46,22 +69,13 @@ class Searcher:
             )
         self.library = library
         self.encoder = encoder
-        self._text_cache: LruCache[np.ndarray] = LruCache(cache_size)
+        self.embedder = QueryEmbedder(encoder, cache_size)
 
     def embed_text(self, text: str) -> np.ndarray:
-        text = text.strip()
-        if not text:
-            raise QueryError("the query is empty: type what you are looking for")
-        if len(text) > MAX_QUERY_CHARS:
-            raise QueryError(f"the query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
-        cached = self._text_cache.get(text)
-        if cached is None:
-            cached = self.encoder.encode_texts([text])[0]
-            self._text_cache.put(text, cached)
-        return cached
+        return self.embedder.text(text)
 
     def embed_image(self, image: np.ndarray | str | Path) -> np.ndarray:
-        return self.encoder.encode_images([load_image(image)])[0]
+        return self.embedder.image(image)
 
     def search_text(self, text: str, options: SearchOptions | None = None) -> list[Clip]:
         return self.search_vector(self.embed_text(text), options)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pytest
 
-from search.query import Searcher, SearchOptions
+from search.errors import QueryError
+from search.query import MAX_QUERY_CHARS, QueryEmbedder, Searcher, SearchOptions
 from search.types import Hit, VideoRecord
 
 VIDEOS = 12
@@ -55,3 +57,29 @@ def test_per_video_cap_widens_the_fetch_and_looks_each_video_up_once():
     assert len(library.fetches) > 1, "one video per clip needs more hits than the first fetch"
     assert max(library.lookups.values()) == 1
     assert set(library.lookups) == set(range(VIDEOS))
+
+
+class CountingEncoder:
+    identity = None
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+
+def test_query_embedder_caches_texts_and_refuses_empty_or_huge_ones():
+    encoder = CountingEncoder()
+    embedder = QueryEmbedder(encoder, cache_size=2)  # type: ignore[arg-type]
+    first = embedder.text("a red circle")
+    assert embedder.text("  a red circle ") is first and encoder.texts == ["a red circle"]
+    embedder.text("b")
+    embedder.text("c")  # evicts the least recently used: "a red circle"
+    embedder.text("a red circle")
+    assert encoder.texts == ["a red circle", "b", "c", "a red circle"]
+    with pytest.raises(QueryError, match="empty"):
+        embedder.text("   ")
+    with pytest.raises(QueryError, match="limit"):
+        embedder.text("x" * (MAX_QUERY_CHARS + 1))
