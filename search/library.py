@@ -497,9 +497,10 @@ class Library:
         else:
             self._save()
 
-    def _build_index(self, dim: int, ids: np.ndarray) -> FaissIndex:
+    def _build_index(self, dim: int, ids: np.ndarray, abortable: bool = False) -> FaissIndex:
         """A new index of the kind that fits ``len(ids)``, trained on a sample of the catalog's
-        vectors, holding all of them. Needs no lock beyond the catalog's own."""
+        vectors, holding all of them. Needs no lock beyond the catalog's own. ``abortable``
+        (the background thread): give up between batches once ``close`` has begun."""
         spec = choose_index_kind(len(ids), dim, self.memory_budget)
         sample = None
         if spec.kind != "flat":
@@ -508,7 +509,7 @@ class Library:
         spill = None if self.read_only else self._index_dir
         index = FaissIndex.train(dim, spec, sample, spill_dir=spill)
         for batch_ids, vectors in self.catalog.segment_vectors(dim):
-            if self._closing.is_set():
+            if abortable and self._closing.is_set():
                 raise LibraryError("library closed during an index rebuild")
             index.add(batch_ids, vectors)
         index.trained_n = len(ids)
@@ -539,7 +540,8 @@ class Library:
         try:
             while self._outgrown() is not None and not self._closing.is_set():
                 started = time.monotonic()
-                index = self._build_index(self._model.dim, self.catalog.segment_table().ids)
+                ids = self.catalog.segment_table().ids
+                index = self._build_index(self._model.dim, ids, abortable=True)
                 with self._lock, self._flock.hold(exclusive=True):
                     table = self.catalog.segment_table()  # commits made meanwhile
                     have = np.sort(index.ids())

@@ -108,11 +108,12 @@ def test_background_rebuild_swaps_in_without_losing_commits(tmp_path, monkeypatc
     started = []
     build = Library._build_index
 
-    def slow_build(self, dim, ids):
+    def slow_build(self, dim, ids, abortable=False):
+        assert abortable  # close() may stop a background rebuild
         started.append(len(ids))
         if len(started) == 1:  # a commit lands while the first rebuild runs
             commit(lib, 5, 1)
-        return build(self, dim, ids)
+        return build(self, dim, ids, abortable)
 
     monkeypatch.setattr(Library, "_build_index", slow_build)
     commit(lib, 0, 1)
@@ -178,3 +179,14 @@ def test_damaged_rerank_chunk_makes_the_library_rebuild(tmp_path, read_only: boo
     assert hit_ids(lib.search_vectors(QUERIES, 5)) == want
     lib.close()
     assert FaissIndex.load(tmp_path / "index") if not read_only else chunk.exists()
+
+
+def test_close_finishes_an_inline_rebuild_that_its_last_save_needs(tmp_path) -> None:
+    lib = Library.open(tmp_path)
+    lib.bind_model(MODEL)
+    with lib.batch():  # saves deferred: close() does the last one, and it must grow the index
+        commit(lib, 0, 5)
+        lib.close()
+    assert kind_on_disk(tmp_path) == "ivfpq"
+    with Library.open(tmp_path, read_only=True) as again:
+        assert again._index.ntotal == 5 * SEGMENTS
