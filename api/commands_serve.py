@@ -33,6 +33,11 @@ from api.context import AppContext
 @click.option(
     "--max-upload-mb", default=10.0, show_default=True, help="Largest image upload accepted."
 )
+@click.option(
+    "--fast-decode",
+    is_flag=True,
+    help="POST /index jobs decode reference frames only (as `vidseek index --fast-decode`).",
+)
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
 @click.pass_obj
 def serve_command(
@@ -43,6 +48,7 @@ def serve_command(
     api_key_file: Path | None,
     cors_origins: tuple[str, ...],
     max_upload_mb: float,
+    fast_decode: bool,
     log_level: str,
 ) -> None:
     """Serve the search API (OpenAPI at /openapi.json, docs at /docs) and the web page at /.
@@ -69,6 +75,7 @@ def serve_command(
         api_keys=keys,
         cors_origins=normalise_origins(cors_origins),
         max_upload_bytes=int(max_upload_mb * 2**20),
+        fast_decode=fast_decode,
     )
     server_app = create_app(config)
     auth = f"{len(keys)} API key(s)" if keys else "no API keys"

@@ -132,3 +132,23 @@ def test_cancel_stops_before_the_next_file_and_skips_queued_jobs(tmp_path, monke
         assert one["files_total"] == len(library.videos)
         assert two["state"] == "cancelled" and two["files_done"] == 0 and two["started_at"] is None
         assert client.get("/health").json()["videos"] == 0
+
+
+@pytest.mark.parametrize("isolate", [True, False])
+def test_fast_decode_server_runs_jobs_on_the_fast_decoder(tmp_path, isolate):
+    library = built_library()
+    root = tmp_path / "media"
+    root.mkdir()
+    shutil.copy(library.videos[0], root / "a.mp4")
+    config = server_config(
+        library,
+        home=tmp_path / "library",
+        media_roots=(root,),
+        isolate_decoding=isolate,
+        fast_decode=True,
+    )
+    with live_server(config) as server, server.client() as client:
+        job = wait_for_job(client, client.post("/index", json={"paths": ["."]}).json()["id"])
+        assert job["state"] == "succeeded" and job["files_indexed"] == 1, job
+        videos = client.get("/videos").json()["videos"]
+        assert [v["backend"] for v in videos] == ["pyav-fast"]

@@ -55,13 +55,13 @@ def build_services(config: ServerConfig, library: Library | None = None) -> Serv
             return None
         from indexer.decode import default_decoder
 
-        return default_decoder()
+        return default_decoder(fast=config.fast_decode)
 
     jobs = JobManager(
         open_job_library,
         lambda paths: files_to_index(paths, config.resolved_roots),
         state.encoder,
-        lambda fps: IndexOptions(fps=fps),
+        lambda fps: IndexOptions(fps=fps, fast_decode=config.fast_decode),
         on_progress=lambda: None,  # searches call refresh() themselves
         decoder=in_process_decoder,
     )

@@ -24,6 +24,7 @@ class ServerConfig:
     result_window: int = 100  # clips ranked per query (total <= this); pages are cut from it
     thumbnail_cache: int = 512  # thumbnails kept in memory
     isolate_decoding: bool = True  # index jobs decode in a killable worker process
+    fast_decode: bool = False  # index jobs decode reference frames only (see --fast-decode)
     preload_model: bool = True  # load the encoder at startup rather than on first use
 
     @property
