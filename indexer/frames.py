@@ -53,7 +53,19 @@ class Decoder(Protocol):
         ...
 
 
-_STOP_POLL_S = 0.1  # how often a blocked read-ahead thread looks whether the reader left
+_STOP_POLL_S = 0.1  # how often a blocked producer looks whether its reader left
+
+
+def put_unless_stopped(out: queue.Queue[Any], message: Any, stop: threading.Event) -> bool:
+    """Put ``message`` into the bounded queue ``out``, waiting for room until ``stop`` is set;
+    False if it was set first (the reader is gone: the producer should end)."""
+    while not stop.is_set():
+        try:
+            out.put(message, timeout=_STOP_POLL_S)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def read_ahead(batches: Iterator[FrameBatch], depth: int) -> Iterator[FrameBatch]:
@@ -75,13 +87,7 @@ def _read_ahead(batches: Iterator[FrameBatch], depth: int) -> Iterator[FrameBatc
     stop = threading.Event()
 
     def put(message: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(message, timeout=_STOP_POLL_S)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return put_unless_stopped(out, message, stop)
 
     def produce() -> None:
         try:

@@ -27,7 +27,7 @@ import numpy as np
 from indexer.dedupe import FrameDeduper, per_video_encoder
 from indexer.embed import WorkItem, embed_video
 from indexer.executors import Result, isolated_default_decoder
-from indexer.frames import Decoder, FrameBatch
+from indexer.frames import Decoder, FrameBatch, put_unless_stopped
 from indexer.options import IndexOptions
 from search.errors import DecodeError
 from search.types import Encoder, ModelIdentity, VideoInfo
@@ -149,13 +149,7 @@ def _decode_worker(
     """Decode files from ``jobs`` until none are left; every file ends in "done" or "error"."""
 
     def put(message: tuple[str, int, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(message, timeout=_POLL_S)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return put_unless_stopped(out, message, stop)
 
     decoder: Decoder | None = None
     try:
