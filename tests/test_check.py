@@ -119,13 +119,14 @@ def _resave(home: Path, change) -> None:
     index.save(home / "index", {"model": manifest["model"]})
 
 
-def test_vectors_that_differ_from_the_catalog(home):
-    def perturb(index: FaissIndex) -> None:
-        ids = index.ids()[:2]
-        index.remove(ids)
-        index.add(ids, unit(np.random.default_rng(99), 2))
+def replace_two_vectors(index: FaissIndex) -> None:
+    ids = index.ids()[:2]
+    index.remove(ids)
+    index.add(ids, unit(np.random.default_rng(99), 2))
 
-    _resave(home, perturb)
+
+def test_vectors_that_differ_from_the_catalog(home):
+    _resave(home, replace_two_vectors)
     code, report = check(home)
     assert code == 1 and report["problems"][0] == {
         "kind": "vectors",
@@ -193,12 +194,7 @@ def test_ivfpq_snapshot_compares_within_float16_rounding(tmp_path, monkeypatch):
     code, report = check(home)
     assert code == 0 and report["counts"]["vectors_compared"] == 300
 
-    def perturb(index: FaissIndex) -> None:
-        ids = index.ids()[:2]
-        index.remove(ids)
-        index.add(ids, unit(np.random.default_rng(99), 2))
-
-    _resave(home, perturb)
+    _resave(home, replace_two_vectors)
     code, report = check(home)
     assert (
         code == 1
