@@ -26,6 +26,7 @@ import numpy as np
 from search.errors import IndexCorrupt
 from search.faults import fault_point
 from search.index_kinds import IndexSpec, choose_index_kind, rerank_candidates
+from search.ivf_torch import ListAssigner, index_device, spherical_kmeans
 from search.rerank import RerankStore, remove_unreferenced
 
 try:
@@ -121,6 +122,7 @@ class FaissIndex:
         if self.spec.kind == "ivfpq" and store is None:
             self._store = RerankStore(self.dim)
         self.mapped = False  # set by load(mmap=True): the lists live in the file, read-only
+        self.assigner: ListAssigner | None = None  # set by train(): lists found with torch
         self.trained_n = 0  # library size the IVF lists were trained for (growth check)
         if self._ivf:
             self._index.nprobe = self.spec.nprobe
@@ -132,10 +134,13 @@ class FaissIndex:
         spec: IndexSpec,
         sample: np.ndarray | None,
         spill_dir: Path | None = None,
+        lists_on: str | None = "auto",
     ) -> FaissIndex:
         """An empty index of kind ``spec``; IVF kinds are trained (k-means, fixed seed) on
         ``sample``. ``spill_dir``: where an ``ivfpq`` index may park re-rank rows not yet
-        saved (the snapshot folder), instead of holding them all in RAM."""
+        saved (the snapshot folder), instead of holding them all in RAM. ``lists_on``: the
+        torch device that finds the IVF lists and assigns vectors added through this object
+        (``search.ivf_torch``); None for faiss on the CPU; "auto" for ``index_device()``."""
         if spec.kind == "flat":
             return cls(dim)
         sample = _as_vectors(sample if sample is not None else np.zeros((0, dim)), dim)
@@ -147,10 +152,17 @@ class FaissIndex:
             factory = f"IVF{spec.nlist},PQ{spec.pq_m}x8"
             index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
             index.do_polysemous_training = False  # slow, and unused: candidates are re-ranked
+        device = index_device() if lists_on == "auto" else lists_on
+        if device is not None:
+            centroids = spherical_kmeans(sample, spec.nlist, device)
+            index.quantizer.add(centroids)  # faiss's train() now skips its own k-means
         index.train(sample)
         if spec.kind == "ivf":
             index.set_direct_map_type(faiss.DirectMap.Hashtable)
-        return cls(dim, index, spec, RerankStore(dim, spill_dir=spill_dir))
+        trained = cls(dim, index, spec, RerankStore(dim, spill_dir=spill_dir))
+        if device is not None:
+            trained.assigner = ListAssigner(centroids, device)
+        return trained
 
     @classmethod
     def build(
@@ -160,13 +172,15 @@ class FaissIndex:
         vectors: np.ndarray,
         spec: IndexSpec | None = None,
         memory_budget: int | None = None,
+        lists_on: str | None = "auto",
     ) -> FaissIndex:
         """An index of the kind ``spec`` (default: ``choose_index_kind``) holding ``vectors``,
         trained on up to ``TRAIN_PER_LIST`` of them per list. More vectors can be added later;
         lists are not re-balanced until the next build."""
         ids, vectors = _as_ids(ids), _as_vectors(vectors, dim)
         spec = spec or choose_index_kind(len(ids), dim, memory_budget)
-        index = cls.train(dim, spec, vectors[training_sample(len(vectors), spec)])
+        sample = vectors[training_sample(len(vectors), spec)]
+        index = cls.train(dim, spec, sample, lists_on=lists_on)
         index.add(ids, vectors)
         index.trained_n = len(ids)
         return index
@@ -216,7 +230,12 @@ class FaissIndex:
         if len(ids):
             if self._store is not None:
                 self._store.add(ids, vectors)
-            self._index.add_with_ids(vectors, ids)
+            if self.assigner is None:
+                self._index.add_with_ids(vectors, ids)
+            else:  # the lists' costly assignment done on the assigner's device
+                lists = self.assigner(vectors)
+                ptr = faiss.swig_ptr
+                self._index.add_core(len(ids), ptr(vectors), ptr(ids), ptr(lists))
 
     def remove(self, ids: np.ndarray) -> int:
         self._check_writable()
