@@ -38,6 +38,11 @@ from api.context import AppContext
     is_flag=True,
     help="POST /index jobs decode reference frames only (as `vidseek index --fast-decode`).",
 )
+@click.option(
+    "--gpu-decode",
+    is_flag=True,
+    help="POST /index jobs decode on the NVIDIA GPU (as `vidseek index --gpu-decode`).",
+)
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
 @click.pass_obj
 def serve_command(
@@ -49,6 +54,7 @@ def serve_command(
     cors_origins: tuple[str, ...],
     max_upload_mb: float,
     fast_decode: bool,
+    gpu_decode: bool,
     log_level: str,
 ) -> None:
     """Serve the search API (OpenAPI at /openapi.json, docs at /docs) and the web page at /.
@@ -61,9 +67,12 @@ def serve_command(
     """
     import uvicorn
 
+    from api.index_options import check_gpu_decoding
     from api.server import ServerConfig, create_app
     from api.server.config import load_api_keys, normalise_origins
 
+    if gpu_decode:
+        check_gpu_decoding()
     keys = load_api_keys(api_key_file)
     if host not in ("127.0.0.1", "localhost", "::1") and not keys:
         click.echo("warning: listening beyond this machine without API keys", err=True)
@@ -76,6 +85,7 @@ def serve_command(
         cors_origins=normalise_origins(cors_origins),
         max_upload_bytes=int(max_upload_mb * 2**20),
         fast_decode=fast_decode,
+        gpu_decode=gpu_decode,
     )
     server_app = create_app(config)
     auth = f"{len(keys)} API key(s)" if keys else "no API keys"

@@ -13,8 +13,8 @@ from indexer.segment import SegmentOptions
 
 
 def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add --fps/--window/--stride/--shot-threshold/--timeout/--batch-size/--fast-decode to a
-    click command and hand it one validated ``options: IndexOptions`` instead."""
+    """Add --fps/--window/--stride/--shot-threshold/--timeout/--batch-size/--fast-decode/
+    --gpu-decode to a click command and hand it one validated ``options: IndexOptions``."""
 
     @functools.wraps(command)
     def wrapper(
@@ -26,16 +26,20 @@ def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
         timeout: float,
         batch_size: int,
         fast_decode: bool,
+        gpu_decode: bool,
         **kwargs: Any,
     ) -> Any:
         if fps <= 0 or window <= 0 or stride <= 0 or timeout <= 0:
             raise click.BadParameter("--fps, --window, --stride and --timeout must be positive")
+        if gpu_decode:
+            check_gpu_decoding()
         options = IndexOptions(
             fps=fps,
             segments=SegmentOptions(window=window, stride=stride, shot_threshold=shot_threshold),
             decode_timeout=timeout,
             batch_size=batch_size,
             fast_decode=fast_decode,
+            gpu_decode=gpu_decode,
         )
         return command(*args, options=options, **kwargs)
 
@@ -71,7 +75,25 @@ def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Decode reference frames only (PyAV skip_frame=NONREF): ~2x faster decoding, "
             "each sampled frame may be up to one frame late (a B-frame run without B-pyramid).",
         ),
+        click.option(
+            "--gpu-decode",
+            is_flag=True,
+            help="Decode on the NVIDIA GPU (FFmpeg NVDEC through PyAV), the same frames as on "
+            "the CPU; files the GPU cannot decode fall back to the CPU decoders.",
+        ),
     ]
     for decorator in reversed(decorators):
         wrapper = decorator(wrapper)
     return wrapper
+
+
+def check_gpu_decoding() -> None:
+    """``click.UsageError`` unless this machine can decode on an NVIDIA GPU."""
+    import torch
+
+    from indexer.decode_cuda import cuda_decoding_built
+
+    if not cuda_decoding_built():
+        raise click.UsageError("--gpu-decode: the installed PyAV's FFmpeg has no CUDA support")
+    if not torch.cuda.is_available():
+        raise click.UsageError("--gpu-decode needs an NVIDIA GPU, and torch sees none here")

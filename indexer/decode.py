@@ -223,10 +223,10 @@ class PyAVDecoder:
     def frames(
         self, path: Path, fps: float, short_side: int | None = None, batch_size: int = 32
     ) -> Iterator[FrameBatch]:
-        with open_container(path) as container:
+        with self._open(path) as container:
             header = read_header(container, self.name)  # rotation is handled per frame
             stream = video_stream(container)
-            stream.thread_type = "AUTO"
+            self._configure(stream)
             progress = Progress(header)
             times: list[float] = []
             images: list[np.ndarray] = []
@@ -239,6 +239,12 @@ class PyAVDecoder:
             check_complete(header, progress.decoded, progress.last_end)
             if times:
                 yield FrameBatch(np.array(times), np.stack(images), self.name)
+
+    def _open(self, path: Path) -> av.container.InputContainer:
+        return open_container(path)
+
+    def _configure(self, stream: av.video.stream.VideoStream) -> None:
+        stream.thread_type = "AUTO"
 
     def _samples(
         self,
@@ -426,13 +432,18 @@ def _join(reasons: list[str]) -> str:
     return bare.pop() if len(bare) == 1 else "; ".join(reasons)
 
 
-def default_decoder(fast: bool = False) -> FallbackDecoder:
+def default_decoder(fast: bool = False, gpu: bool = False) -> FallbackDecoder:
     """decord first (faster for sparse sampling), PyAV when decord fails or is missing.
 
     ``fast``: PyAV decoding reference frames only (``indexer.decode_fast``) first, then the
     exact decoders, which take over from the last frame delivered should it fail.
+    ``gpu``: PyAV decoding on an NVIDIA GPU (``indexer.decode_cuda``) before all of them.
     """
     chain: list[Decoder] = []
+    if gpu:
+        from indexer.decode_cuda import CudaPyAVDecoder  # imports this module
+
+        chain.append(CudaPyAVDecoder())
     if fast:
         from indexer.decode_fast import FastPyAVDecoder  # imports this module
 

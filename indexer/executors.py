@@ -36,7 +36,9 @@ def isolated_default_decoder(options: IndexOptions) -> Decoder:
     from indexer.isolation import IsolatedDecoder
 
     limit = options.memory_limit_mb * 2**20 if options.memory_limit_mb else None
-    factory = functools.partial(default_decoder, fast=options.fast_decode)
+    if options.gpu_decode:
+        limit = None  # a CUDA context reserves far more address space than any cap allows
+    factory = functools.partial(default_decoder, fast=options.fast_decode, gpu=options.gpu_decode)
     return IsolatedDecoder(factory, timeout=options.decode_timeout, memory_limit_bytes=limit)
 
 

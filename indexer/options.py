@@ -22,3 +22,6 @@ class IndexOptions:
     # Decode reference frames only (indexer/decode_fast.py): ~2x cheaper decoding, each
     # sampled frame up to one frame (a B-frame run) late. The decoder is built from this.
     fast_decode: bool = False
+    # Decode on an NVIDIA GPU (indexer/decode_cuda.py), the CPU decoders taking over where it
+    # fails. The decoder worker then runs without its address-space cap (CUDA reserves more).
+    gpu_decode: bool = False

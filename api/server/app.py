@@ -55,13 +55,15 @@ def build_services(config: ServerConfig, library: Library | None = None) -> Serv
             return None
         from indexer.decode import default_decoder
 
-        return default_decoder(fast=config.fast_decode)
+        return default_decoder(fast=config.fast_decode, gpu=config.gpu_decode)
 
     jobs = JobManager(
         open_job_library,
         lambda paths: files_to_index(paths, config.resolved_roots),
         state.encoder,
-        lambda fps: IndexOptions(fps=fps, fast_decode=config.fast_decode),
+        lambda fps: IndexOptions(
+            fps=fps, fast_decode=config.fast_decode, gpu_decode=config.gpu_decode
+        ),
         on_progress=lambda: None,  # searches call refresh() themselves
         decoder=in_process_decoder,
     )

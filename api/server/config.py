@@ -25,6 +25,7 @@ class ServerConfig:
     thumbnail_cache: int = 512  # thumbnails kept in memory
     isolate_decoding: bool = True  # index jobs decode in a killable worker process
     fast_decode: bool = False  # index jobs decode reference frames only (see --fast-decode)
+    gpu_decode: bool = False  # index jobs decode on the GPU (see --gpu-decode)
     preload_model: bool = True  # load the encoder at startup rather than on first use
 
     @property
