@@ -1,6 +1,7 @@
 """End-to-end indexing speed of one 720p clip at 1 fps, vs the encoder alone on its frames.
 
     .venv/bin/python -m bench.index_e2e [--seconds 60] [--batch-sizes 64,16] [--backend B]
+    .venv/bin/python -m bench.index_e2e --device cuda [--batch-sizes 64]
 
 "e2e" runs the mapper ``indexer.embed.embed_video`` (decode → ViT-B-32 encode → segment →
 meanP pool), the work a worker does per file; the catalog commit is not included
@@ -10,7 +11,8 @@ meanP pool), the work a worker does per file; the catalog commit is not included
 - overlapped: in-process decoder, ``read_ahead=2``: a thread decodes ahead while encoding;
 - overlapped + fast: the same with ``fast_decode`` (reference frames only);
 - isolated (+ fast): the decoder in a worker process as ``vidseek index`` runs it (it
-  decodes the next batch while this process encodes the current one).
+  decodes the next batch while this process encodes the current one);
+- isolated + gpu decode (``--device cuda`` only): the same with ``--gpu-decode``.
 
 "encoder only" times ``encode_images`` on the very frames the exact decoders produce, in
 the same batches. Ratio e2e/encoder = share of the encoder's throughput that indexing keeps
@@ -60,7 +62,10 @@ def _encode(encoder: Encoder, frames: np.ndarray, batch_size: int) -> None:
 def _same(a: VideoCommit, b: VideoCommit) -> str:
     if not np.array_equal(a.frame_times, b.frame_times):
         return "other frames"
-    return "yes" if np.array_equal(a.frame_vectors, b.frame_vectors) else "VECTORS DIFFER"
+    if np.array_equal(a.frame_vectors, b.frame_vectors):
+        return "yes"
+    cosine = (np.asarray(a.frame_vectors) * np.asarray(b.frame_vectors)).sum(axis=1).min()
+    return f"vectors differ: min cosine {cosine:.5f}"
 
 
 def main() -> None:
@@ -70,12 +75,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="rounds (medians are shown)")
     parser.add_argument("--backend", help="load_encoder(backend=...), where supported")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/vidseek-bench"))
+    parser.add_argument("--device", default="cpu", help="encoder device; cuda adds GPU decoding")
     args = parser.parse_args()
     print_machine(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     args.cache.mkdir(parents=True, exist_ok=True)
     path = write_clip(args.cache / f"720p_g250_{args.seconds:g}.mp4", 1280, 720, args.seconds)
     extra = {"backend": args.backend} if args.backend else {}
-    encoder = load_encoder("ViT-B-32:random", device="cpu", **extra)
+    encoder = load_encoder("ViT-B-32:random", device=args.device, **extra)
     print(f"encoder: {encoder!r}\n")
     item = WorkItem(path, "bench", path.stat().st_size, path.stat().st_mtime)
     size = encoder.identity.image_size
@@ -94,6 +100,9 @@ def main() -> None:
         ("isolated", "isolated", {}),
         ("isolated + fast", "isolated fast", {"fast_decode": True}),
     ]
+    if args.device.startswith("cuda"):
+        decoders["isolated gpu"] = IsolatedDecoder(functools.partial(default_decoder, gpu=True))
+        variants.append(("isolated + gpu decode", "isolated gpu", {"gpu_decode": True}))
     rows = []
     for batch_size in (int(b) for b in args.batch_sizes.split(",")):
         encode = functools.partial(_encode, encoder, frames, batch_size)

@@ -32,6 +32,7 @@ class ClipEncoder:
         self.batch_size = max(1, int(batch_size))
         self.preprocess_cfg: dict[str, Any] = dict(model.visual.preprocess_cfg)
         self.preprocess = BatchPreprocess(self.preprocess_cfg)
+        self.half = device.startswith("cuda")  # float16 autocast (CUDA only); False: float32
         # set by search.models.backends: what runs the image tower (texts always run on torch)
         self.backend = "torch"
         self.image_runner: Callable[[np.ndarray], np.ndarray] | None = None
@@ -84,7 +85,7 @@ class ClipEncoder:
             return _unit_rows(self.model.encode_image(pixels))
 
     def _autocast(self):
-        if self.device.startswith("cuda"):
+        if self.half and self.device.startswith("cuda"):
             return torch.autocast("cuda", dtype=torch.float16)
         return nullcontext()
 
