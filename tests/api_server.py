@@ -140,3 +140,17 @@ def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 120.0) -> d
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} still {job['state']} after {timeout}s: {job}")
         time.sleep(0.1)
+
+
+def decoders_of_one_job(tmp_path: Path, **overrides) -> list[str]:
+    """Serve a fresh library with ``overrides``, index one video through ``POST /index``
+    (which must succeed) and return the decoder each indexed video records."""
+    library = built_library()
+    root = tmp_path / "media"
+    root.mkdir()
+    shutil.copy(library.videos[0], root / "a.mp4")
+    config = server_config(library, home=tmp_path / "library", media_roots=(root,), **overrides)
+    with live_server(config) as server, server.client() as client:
+        job = wait_for_job(client, client.post("/index", json={"paths": ["."]}).json()["id"])
+        assert job["state"] == "succeeded" and job["files_indexed"] == 1, job
+        return [v["backend"] for v in client.get("/videos").json()["videos"]]

@@ -10,9 +10,12 @@ import json
 from pathlib import Path
 
 import av
+import click
 import numpy as np
 import pytest
 
+from api.index_options import index_options
+from indexer.options import IndexOptions
 from indexer.synthetic.render import write_video
 from indexer.synthetic.world import Scene
 
@@ -121,3 +124,16 @@ def demo_library(demo_videos: Path, tmp_path_factory: pytest.TempPathFactory) ->
         report = index_paths(library, load_encoder("vidseek-demo"), [demo_videos])
     assert len(report.of("indexed")) == len(DEMO_SCENES), report.outcomes
     return home
+
+
+def options_command() -> tuple[click.Command, list[IndexOptions]]:
+    """A click command with the indexing options, and the list it appends its
+    ``IndexOptions`` to on each successful run."""
+    seen: list[IndexOptions] = []
+
+    @click.command()
+    @index_options
+    def command(options: IndexOptions) -> None:
+        seen.append(options)
+
+    return command, seen

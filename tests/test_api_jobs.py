@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from tests.api_server import built_library, live_server, server_config, wait_for_job
+from tests.api_server import (
+    built_library,
+    decoders_of_one_job,
+    live_server,
+    server_config,
+    wait_for_job,
+)
 
 
 @pytest.fixture(scope="module")
@@ -136,19 +142,5 @@ def test_cancel_stops_before_the_next_file_and_skips_queued_jobs(tmp_path, monke
 
 @pytest.mark.parametrize("isolate", [True, False])
 def test_fast_decode_server_runs_jobs_on_the_fast_decoder(tmp_path, isolate):
-    library = built_library()
-    root = tmp_path / "media"
-    root.mkdir()
-    shutil.copy(library.videos[0], root / "a.mp4")
-    config = server_config(
-        library,
-        home=tmp_path / "library",
-        media_roots=(root,),
-        isolate_decoding=isolate,
-        fast_decode=True,
-    )
-    with live_server(config) as server, server.client() as client:
-        job = wait_for_job(client, client.post("/index", json={"paths": ["."]}).json()["id"])
-        assert job["state"] == "succeeded" and job["files_indexed"] == 1, job
-        videos = client.get("/videos").json()["videos"]
-        assert [v["backend"] for v in videos] == ["pyav-fast"]
+    backends = decoders_of_one_job(tmp_path, isolate_decoding=isolate, fast_decode=True)
+    assert backends == ["pyav-fast"]

@@ -7,16 +7,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from api.index_options import index_options
 from indexer.decode import PyAVDecoder, default_decoder, slot_of
 from indexer.decode_fast import FastPyAVDecoder
-from indexer.options import IndexOptions
-from tests.conftest import MEDIA_SPECS
+from tests.conftest import MEDIA_SPECS, options_command
 
 FRAME = 0.04  # 25 fps
 
@@ -112,13 +109,7 @@ def test_default_decoder_chain():
 
 
 def test_cli_flag_sets_option():
-    seen: list[IndexOptions] = []
-
-    @click.command()
-    @index_options
-    def command(options: IndexOptions) -> None:
-        seen.append(options)
-
+    command, seen = options_command()
     runner = CliRunner()
     assert "skip_frame=NONREF" in runner.invoke(command, ["--help"]).output
     assert runner.invoke(command, ["--fast-decode"]).exit_code == 0

@@ -3,24 +3,22 @@ CPU decoders take over without losing a frame; where it can, it gives the CPU's 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import click
 import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
 
 from api.cli import cli
-from api.index_options import index_options
 from indexer import decode_cuda
 from indexer.decode import FallbackDecoder, NotDecodable, PyAVDecoder, default_decoder
 from indexer.decode_cuda import CudaPyAVDecoder, cuda_decoding_built
 from indexer.executors import isolated_default_decoder
 from indexer.options import IndexOptions
 from search.errors import DecodeError
-from tests.api_server import built_library, live_server, server_config, wait_for_job
+from tests.api_server import decoders_of_one_job
+from tests.conftest import options_command
 
 NO_SUCH_GPU = "97"  # a CUDA device index no machine has: fails on GPU machines too
 
@@ -74,13 +72,7 @@ def test_isolated_gpu_decoder_has_no_address_space_cap():
 
 
 def test_cli_flag_needs_a_gpu(monkeypatch: pytest.MonkeyPatch):
-    seen: list[IndexOptions] = []
-
-    @click.command()
-    @index_options
-    def command(options: IndexOptions) -> None:
-        seen.append(options)
-
+    command, seen = options_command()
     runner = CliRunner()
     assert "NVDEC" in runner.invoke(command, ["--help"]).output
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
@@ -122,16 +114,5 @@ def test_serve_flag_needs_a_gpu(monkeypatch: pytest.MonkeyPatch, tmp_path):
 @pytest.mark.skipif(GPU, reason="here the jobs really decode on the GPU")
 @pytest.mark.parametrize("isolate", [True, False])
 def test_server_jobs_fall_back_to_the_cpu_without_a_gpu(tmp_path, isolate):
-    library = built_library()
-    root = tmp_path / "media"
-    root.mkdir()
-    shutil.copy(library.videos[0], root / "a.mp4")
-    config = server_config(
-        library, home=tmp_path / "lib", media_roots=(root,), isolate_decoding=isolate,
-        gpu_decode=True,
-    )  # fmt: skip
-    with live_server(config) as server, server.client() as client:
-        job = wait_for_job(client, client.post("/index", json={"paths": ["."]}).json()["id"])
-        assert job["state"] == "succeeded" and job["files_indexed"] == 1, job
-        backends = [v["backend"] for v in client.get("/videos").json()["videos"]]
+    backends = decoders_of_one_job(tmp_path, isolate_decoding=isolate, gpu_decode=True)
     assert backends == [default_decoder().name.split("+")[0]]  # the first CPU decoder
