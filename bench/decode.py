@@ -23,10 +23,10 @@ from pathlib import Path
 
 import av
 import numpy as np
+from vidseek.indexer.decode import DecordDecoder, PyAVDecoder, SlotSampler, _rgb
+from vidseek.indexer.decode_fast import FastPyAVDecoder
 
 from bench.common import best_of, pin_one_core, print_machine, table, write_clip
-from indexer.decode import DecordDecoder, PyAVDecoder, SlotSampler, _rgb
-from indexer.decode_fast import FastPyAVDecoder
 
 SHORT_SIDE = 224
 
@@ -95,7 +95,7 @@ def main() -> None:
     }
     gpu_pixels = {}
     if args.gpu:
-        from indexer.decode_cuda import CudaPyAVDecoder
+        from vidseek.indexer.decode_cuda import CudaPyAVDecoder
 
         gpu_pixels = {"pyav-cuda": CudaPyAVDecoder(),
                       "pyav-cuda no threads": CudaPyAVDecoder(threads=False)}  # fmt: skip

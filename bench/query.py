@@ -34,10 +34,10 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from vidseek.core.index_kinds import IndexSpec, choose_index_kind, ivf_lists
+from vidseek.core.vector_index import INDEX_FILE, FaissIndex, training_sample
 
 from bench.common import print_machine, table
-from search.index_kinds import IndexSpec, choose_index_kind, ivf_lists
-from search.vector_index import INDEX_FILE, FaissIndex, training_sample
 
 DIM = 512
 
@@ -320,8 +320,8 @@ def raw_rows(
 
 def text_query(n_queries: int) -> None:
     """Text encode + Flat search on 10k vectors, through the search path's ``QueryEmbedder``."""
-    from search.models import load_encoder
-    from search.query import QueryEmbedder
+    from vidseek.core.models import load_encoder
+    from vidseek.search.query import QueryEmbedder
 
     encoder = load_encoder("ViT-B-32:random", device="cpu")
     index = faiss.IndexFlatIP(DIM)

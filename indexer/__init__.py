@@ -1,0 +1,1 @@
+"""The write path: discover, decode, sample, embed, segment and pool, commit; executors and jobs."""

@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from indexer.embed import WorkItem
-from indexer.executors import Executor, Result
-from indexer.options import IndexOptions
-from search.catalog.claims import ClaimBoard, owner_is_dead_here
-from search.library import Library
-from search.types import Encoder, VideoRecord
+from vidseek.core.catalog.claims import ClaimBoard, owner_is_dead_here
+from vidseek.core.library import Library
+from vidseek.core.types import Encoder, VideoRecord
+from vidseek.indexer.embed import WorkItem
+from vidseek.indexer.executors import Executor, Result
+from vidseek.indexer.options import IndexOptions
 
 __all__ = ["ClaimedItems", "claimed_map"]
 

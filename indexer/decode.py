@@ -29,10 +29,9 @@ from pathlib import Path
 
 import av
 import numpy as np
-
-from indexer.frames import Decoder, FrameBatch
-from search.errors import DecodeError
-from search.types import VideoInfo
+from vidseek.core.errors import DecodeError
+from vidseek.core.types import VideoInfo
+from vidseek.indexer.frames import Decoder, FrameBatch
 
 log = logging.getLogger(__name__)
 
@@ -441,11 +440,11 @@ def default_decoder(fast: bool = False, gpu: bool = False) -> FallbackDecoder:
     """
     chain: list[Decoder] = []
     if gpu:
-        from indexer.decode_cuda import CudaPyAVDecoder  # imports this module
+        from vidseek.indexer.decode_cuda import CudaPyAVDecoder  # imports this module
 
         chain.append(CudaPyAVDecoder())
     if fast:
-        from indexer.decode_fast import FastPyAVDecoder  # imports this module
+        from vidseek.indexer.decode_fast import FastPyAVDecoder  # imports this module
 
         chain.append(FastPyAVDecoder())
     try:

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import av
 from av.codec.hwaccel import HWAccel, hwdevices_available
-
-from indexer.decode import PyAVDecoder, open_container
-from search.errors import DecodeError
+from vidseek.core.errors import DecodeError
+from vidseek.indexer.decode import PyAVDecoder, open_container
 
 
 def cuda_decoding_built() -> bool:

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import av
 import numpy as np
-
-from indexer.decode import (
+from vidseek.indexer.decode import (
     Progress,
     PyAVDecoder,
     _decode_all,

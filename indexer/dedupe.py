@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from search.types import Encoder
+from vidseek.core.types import Encoder
 
 THUMB = 16
 DEFAULT_THRESHOLD = 2.0  # mean |Δgrey| on the 16x16 thumbnail, 0-255 scale

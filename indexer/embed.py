@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from indexer.dedupe import per_video_encoder
-from indexer.frames import Decoder, read_ahead
-from indexer.options import IndexOptions
-from indexer.segment import cut_segments, mean_pool
-from search.errors import DecodeError
-from search.types import Encoder, VideoCommit, VideoInfo
+from vidseek.core.errors import DecodeError
+from vidseek.core.types import Encoder, VideoCommit, VideoInfo
+from vidseek.indexer.dedupe import per_video_encoder
+from vidseek.indexer.frames import Decoder, read_ahead
+from vidseek.indexer.options import IndexOptions
+from vidseek.indexer.segment import cut_segments, mean_pool
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-from indexer.embed import WorkItem, embed_video
-from indexer.frames import Decoder
-from indexer.options import IndexOptions
-from search.errors import DecodeError
-from search.types import Encoder, VideoCommit
+from vidseek.core.errors import DecodeError
+from vidseek.core.types import Encoder, VideoCommit
+from vidseek.indexer.embed import WorkItem, embed_video
+from vidseek.indexer.frames import Decoder
+from vidseek.indexer.options import IndexOptions
 
 Result = VideoCommit | DecodeError
 
@@ -32,8 +32,8 @@ class Executor(Protocol):
 
 
 def isolated_default_decoder(options: IndexOptions) -> Decoder:
-    from indexer.decode import default_decoder
-    from indexer.isolation import IsolatedDecoder
+    from vidseek.indexer.decode import default_decoder
+    from vidseek.indexer.isolation import IsolatedDecoder
 
     limit = options.memory_limit_mb * 2**20 if options.memory_limit_mb else None
     if options.gpu_decode:

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-
-from search.types import VideoInfo
+from vidseek.core.types import VideoInfo
 
 
 @dataclass

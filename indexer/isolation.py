@@ -33,9 +33,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from indexer.frames import Decoder, FrameBatch
-from search.errors import DecodeError, DecodeTimeout
-from search.types import VideoInfo
+from vidseek.core.errors import DecodeError, DecodeTimeout
+from vidseek.core.types import VideoInfo
+from vidseek.indexer.frames import Decoder, FrameBatch
 
 _EXIT_OOM = 86  # worker exit code when even reporting MemoryError failed
 _STARTUP_TIMEOUT = 120.0  # seconds for a fresh worker to import and build its decoder
@@ -43,7 +43,7 @@ _STARTUP_TIMEOUT = 120.0  # seconds for a fresh worker to import and build its d
 
 _BOOTSTRAP = (
     "import sys, json; sys.path[:0] = json.loads(sys.argv[1]); "
-    "from indexer.isolation import _worker_main; _worker_main(int(sys.argv[2]))"
+    "from vidseek.indexer.isolation import _worker_main; _worker_main(int(sys.argv[2]))"
 )
 
 

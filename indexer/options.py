@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from indexer.segment import SegmentOptions
+from vidseek.indexer.segment import SegmentOptions
 
 
 @dataclass(frozen=True)

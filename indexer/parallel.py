@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from indexer.dedupe import FrameDeduper, per_video_encoder
-from indexer.embed import WorkItem, embed_video
-from indexer.executors import Result, isolated_default_decoder
-from indexer.frames import Decoder, FrameBatch, put_unless_stopped
-from indexer.options import IndexOptions
-from search.errors import DecodeError
-from search.types import Encoder, ModelIdentity, VideoInfo
+from vidseek.core.errors import DecodeError
+from vidseek.core.types import Encoder, ModelIdentity, VideoInfo
+from vidseek.indexer.dedupe import FrameDeduper, per_video_encoder
+from vidseek.indexer.embed import WorkItem, embed_video
+from vidseek.indexer.executors import Result, isolated_default_decoder
+from vidseek.indexer.frames import Decoder, FrameBatch, put_unless_stopped
+from vidseek.indexer.options import IndexOptions
 
 _POLL_S = 0.1  # how often a blocked worker looks whether the job was abandoned
 

@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from indexer.claiming import claimed_map
-from indexer.discover import content_hash, discover
-from indexer.embed import WorkItem
-from indexer.executors import Executor, InlineExecutor
-from indexer.frames import Decoder
-from indexer.options import IndexOptions
-from search.errors import DecodeError, VideoNotFound
-from search.library import FileState, Library
-from search.types import Encoder, VideoCommit, VideoRecord
+from vidseek.core.errors import DecodeError, VideoNotFound
+from vidseek.core.library import FileState, Library
+from vidseek.core.types import Encoder, VideoCommit, VideoRecord
+from vidseek.indexer.claiming import claimed_map
+from vidseek.indexer.discover import content_hash, discover
+from vidseek.indexer.embed import WorkItem
+from vidseek.indexer.executors import Executor, InlineExecutor
+from vidseek.indexer.frames import Decoder
+from vidseek.indexer.options import IndexOptions
 
 __all__ = ["FileOutcome", "IndexOptions", "IndexReport", "ProgressListener", "index_paths"]
 

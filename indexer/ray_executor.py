@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.embed import WorkItem, embed_video
-from indexer.executors import Result, isolated_default_decoder
-from indexer.frames import Decoder
-from indexer.options import IndexOptions
-from search.errors import DecodeError, ModelMismatch, VidseekError
-from search.types import Encoder, ModelIdentity
+from vidseek.core.errors import DecodeError, ModelMismatch, VidseekError
+from vidseek.core.types import Encoder, ModelIdentity
+from vidseek.indexer.embed import WorkItem, embed_video
+from vidseek.indexer.executors import Result, isolated_default_decoder
+from vidseek.indexer.frames import Decoder
+from vidseek.indexer.options import IndexOptions
 
 __all__ = ["EmbedWorker", "RayExecutor", "RayOptions"]
 
@@ -54,7 +54,7 @@ class EmbedWorker:
         batch_size: int,
         decoder_factory: Callable[[IndexOptions], Decoder] | None = None,
     ) -> None:
-        from search.models import load_encoder
+        from vidseek.core.models import load_encoder
 
         self.encoder = load_encoder(spec, batch_size=batch_size)
         diffs = self.encoder.identity.differences(identity)

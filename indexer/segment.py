@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from search.types import SegmentSpec
+from vidseek.core.types import SegmentSpec
 
 
 @dataclass(frozen=True)

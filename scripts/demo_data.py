@@ -13,9 +13,8 @@ from itertools import product
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
-
-from indexer.synthetic.render import render_frame
-from indexer.synthetic.world import COLORS, LANGUAGES, SHAPES, Scene, describe
+from vidseek.demo.render import render_frame
+from vidseek.demo.world import COLORS, LANGUAGES, SHAPES, Scene, describe
 
 # Every (shape, colour, background) the world can show; the colours always differ.
 TRIPLES: list[tuple[str, str, str]] = [

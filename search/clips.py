@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from search.types import Clip, Hit
+from vidseek.core.types import Clip, Hit
 
 TOUCH_TOLERANCE = 1e-3  # seconds: hits whose ranges meet within this are "touching"
 MERGE_MARGIN = 0.1  # a hit joins a clip when it scores within 10% of the clip's best hit

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from search.clips import cap_per_video, merge_hits
-from search.errors import ModelMismatch, QueryError
-from search.library import Library
-from search.lru import LruCache
-from search.types import Clip, Encoder
+from vidseek.core.errors import ModelMismatch, QueryError
+from vidseek.core.library import Library
+from vidseek.core.lru import LruCache
+from vidseek.core.types import Clip, Encoder
+from vidseek.search.clips import cap_per_video, merge_hits
 
 MAX_K = 1000
 MAX_QUERY_CHARS = 2000

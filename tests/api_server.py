@@ -22,8 +22,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-
-from api.server import ServerConfig, create_app
+from vidseek.api import ServerConfig, create_app
 
 RANDOM_MODEL = "vidseek-demo:random"
 DEMO_MODEL = "vidseek-demo"
@@ -49,7 +48,7 @@ class BuiltLibrary:
 
 def demo_weights_available() -> bool:
     try:
-        from search.models import load_encoder
+        from vidseek.core.models import load_encoder
 
         load_encoder(DEMO_MODEL)
         return True
@@ -64,11 +63,11 @@ def built_library(model: str = RANDOM_MODEL, n_videos: int = 3, seed: int = 7) -
 
 @functools.cache
 def _build(model: str, n_videos: int, seed: int) -> BuiltLibrary:
-    from indexer.decode import default_decoder
-    from indexer.pipeline import index_paths
-    from indexer.synthetic.render import generate_library
-    from search.library import Library
-    from search.models import load_encoder
+    from vidseek.core.library import Library
+    from vidseek.core.models import load_encoder
+    from vidseek.demo.render import generate_library
+    from vidseek.indexer.decode import default_decoder
+    from vidseek.indexer.pipeline import index_paths
 
     base = _ROOT / f"{model.replace(':', '_')}-{n_videos}-{seed}"
     videos_dir = base / "media" / "videos"

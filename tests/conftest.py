@@ -13,11 +13,10 @@ import av
 import click
 import numpy as np
 import pytest
-
-from api.index_options import index_options
-from indexer.options import IndexOptions
-from indexer.synthetic.render import write_video
-from indexer.synthetic.world import Scene
+from vidseek.cli.index_options import index_options
+from vidseek.demo.render import write_video
+from vidseek.demo.world import Scene
+from vidseek.indexer.options import IndexOptions
 
 # Two 1.5 s scenes with different backgrounds, so a wrong frame shows in a corner pixel.
 SCENES = [
@@ -115,9 +114,9 @@ def demo_videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_library(demo_videos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A library folder holding ``demo_videos`` indexed with ``vidseek-demo``."""
-    from indexer.pipeline import index_paths
-    from search.library import Library
-    from search.models import load_encoder
+    from vidseek.core.library import Library
+    from vidseek.core.models import load_encoder
+    from vidseek.indexer.pipeline import index_paths
 
     home = tmp_path_factory.mktemp("demo_library")
     with Library.open(home) as library:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from vidseek.api.auth import key_matches
+from vidseek.api.config import load_api_keys
 
-from api.server.auth import key_matches
-from api.server.config import load_api_keys
 from tests.api_server import built_library, live_server, server_config
 
 KEYS = ("first-key-0123456789", "second-key-ÄÖÜ-9876")

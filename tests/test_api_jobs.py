@@ -108,7 +108,7 @@ def test_unknown_job_is_404(setup):
 def test_cancel_stops_before_the_next_file_and_skips_queued_jobs(tmp_path, monkeypatch):
     import threading
 
-    import api.server.app as server_app
+    import vidseek.api.app as server_app
 
     library = built_library()
     root = tmp_path / "media"

@@ -110,7 +110,7 @@ def test_unknown_segment_is_404(client):
 
 def test_thumbnail_shows_the_segment_middle(client):
     """The corner pixel of the thumbnail is the background of the scene at the middle time."""
-    from indexer.synthetic.world import RGB
+    from vidseek.demo.world import RGB
 
     library = built_library()
     for meta in client.get("/videos").json()["videos"]:

@@ -163,17 +163,18 @@ def test_unloadable_model_is_503_not_500(tmp_path):
 def test_model_mismatch_is_409(monkeypatch, tmp_path):
     import dataclasses
 
-    import search.models
+    import vidseek.core.models
+
     from tests.api_server import RANDOM_MODEL
 
-    real = search.models.load_encoder(RANDOM_MODEL)
+    real = vidseek.core.models.load_encoder(RANDOM_MODEL)
 
     class Other:
         identity = dataclasses.replace(real.identity, pretrained="something-else")
         encode_images = real.encode_images
         encode_texts = real.encode_texts
 
-    monkeypatch.setattr(search.models, "load_encoder", lambda spec, **_: Other())
+    monkeypatch.setattr(vidseek.core.models, "load_encoder", lambda spec, **_: Other())
     root = built_library().videos_dir
     with live_server(server_config(built_library(), media_roots=(root,))) as server:
         with server.client() as client:

@@ -12,8 +12,8 @@ import httpx
 from tests.api_server import RANDOM_MODEL, built_library, free_socket
 
 LAUNCH = (
-    "from api.cli import cli\n"
-    "from api.commands_serve import serve_command\n"
+    "from vidseek.cli.main import cli\n"
+    "from vidseek.api.command import serve_command\n"
     "if 'serve' not in cli.commands: cli.add_command(serve_command)\n"
     "cli(prog_name='vidseek')\n"
 )

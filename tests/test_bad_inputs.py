@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from indexer.decode import default_decoder
-from indexer.frames import FrameBatch
-from indexer.isolation import IsolatedDecoder
-from search.errors import DecodeError, DecodeTimeout
-from search.types import VideoInfo
+from vidseek.core.errors import DecodeError, DecodeTimeout
+from vidseek.core.types import VideoInfo
+from vidseek.indexer.decode import default_decoder
+from vidseek.indexer.frames import FrameBatch
+from vidseek.indexer.isolation import IsolatedDecoder
 
 REASONS = {
     "empty": "empty file",

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sqlalchemy import Connection, inspect, text
-
-from search.catalog import SCHEMA_VERSION, Catalog
-from search.catalog import migrations as mig
-from search.catalog.schema import Base
-from search.errors import CatalogError, VideoNotFound
-from search.types import SegmentSpec, VideoCommit, VideoInfo
+from vidseek.core.catalog import SCHEMA_VERSION, Catalog
+from vidseek.core.catalog import migrations as mig
+from vidseek.core.catalog.schema import Base
+from vidseek.core.errors import CatalogError, VideoNotFound
+from vidseek.core.types import SegmentSpec, VideoCommit, VideoInfo
 
 DIM = 8
 

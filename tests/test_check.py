@@ -11,14 +11,13 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from api.commands_check import check_command
-from api.context import AppContext
-from search import index_kinds
-from search.check import check_library
-from search.library import Library
-from search.types import ModelIdentity, SegmentSpec, VideoCommit, VideoInfo
-from search.vector_index import INDEX_FILE, FaissIndex, read_manifest
+from vidseek.cli.commands_check import check_command
+from vidseek.cli.context import AppContext
+from vidseek.core import index_kinds
+from vidseek.core.check import check_library
+from vidseek.core.library import Library
+from vidseek.core.types import ModelIdentity, SegmentSpec, VideoCommit, VideoInfo
+from vidseek.core.vector_index import INDEX_FILE, FaissIndex, read_manifest
 
 DIM = 8
 MODEL = ModelIdentity("test-net", "random", DIM, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from api.cli import cli
-from indexer.synthetic.render import generate_library
+from vidseek.cli.main import cli
+from vidseek.demo.render import generate_library
 
 MODEL = "vidseek-demo:random"
 

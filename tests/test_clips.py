@@ -1,5 +1,5 @@
-from search.clips import cap_per_video, merge_hits
-from search.types import Hit
+from vidseek.core.types import Hit
+from vidseek.search.clips import cap_per_video, merge_hits
 
 
 def test_overlapping_and_touching_hits_of_similar_score_merge_into_one_clip():

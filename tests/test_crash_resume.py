@@ -20,11 +20,10 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from api.commands_check import check_command
-from api.context import AppContext
-from indexer.synthetic.render import generate_library
-from search.library import Library
+from vidseek.cli.commands_check import check_command
+from vidseek.cli.context import AppContext
+from vidseek.core.library import Library
+from vidseek.demo.render import generate_library
 
 N_FILES = 300  # enough that every seeded kill point falls inside a job
 MODEL = "vidseek-demo:random"
@@ -53,7 +52,7 @@ def index(
 
     ``fault`` sets VIDSEEK_FAULT; ``kill_after`` SIGKILLs it from outside after that many
     files indexed."""
-    cmd = [sys.executable, "-m", "api.cli", "--library", str(library), "--model", MODEL]
+    cmd = [sys.executable, "-m", "vidseek.cli.main", "--library", str(library), "--model", MODEL]
     cmd += ["index", str(media), "--fps", "4", "--no-progress", "--log-json"]
     cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(
@@ -73,7 +72,7 @@ def index(
 
 def open_library(library: Path, fault: str) -> int:
     """Just open the library in a subprocess (reconciling its snapshot); its exit status."""
-    code = "import sys; from search.library import Library; Library.open(sys.argv[1]).close()"
+    code = "import sys; from vidseek.core.library import Library; Library.open(sys.argv[1]).close()"
     cmd = [sys.executable, "-c", code, str(library)]
     return subprocess.run(cmd, cwd=ROOT, env=_env(fault), timeout=120).returncode
 
@@ -81,10 +80,9 @@ def open_library(library: Path, fault: str) -> int:
 def index_in_process(library: Path, media: Path) -> None:
     """The reference: one uninterrupted job, same settings, one torch thread like the CLI runs."""
     import torch
-
-    from indexer.options import IndexOptions
-    from indexer.pipeline import index_paths
-    from search.models import load_encoder
+    from vidseek.core.models import load_encoder
+    from vidseek.indexer.options import IndexOptions
+    from vidseek.indexer.pipeline import index_paths
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -179,7 +177,7 @@ def test_sqlite_catalog_is_durable_wal_with_full_sync(tmp_path):
 
 def test_fault_hook_kills_only_at_the_requested_hit(tmp_path):
     code = (
-        "from search.faults import fault_point\n"
+        "from vidseek.core.faults import fault_point\n"
         "for i in range(5):\n"
         "    fault_point('x')\n"
         "    print(i, flush=True)\n"

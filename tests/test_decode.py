@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from indexer.decode import (
+from vidseek.core.errors import DecodeError
+from vidseek.core.types import VideoInfo
+from vidseek.demo.world import RGB
+from vidseek.indexer.decode import (
     DecordDecoder,
     FallbackDecoder,
     PyAVDecoder,
@@ -17,11 +19,9 @@ from indexer.decode import (
     default_decoder,
     target_size,
 )
-from indexer.decode_fast import FastPyAVDecoder
-from indexer.frames import FrameBatch
-from indexer.synthetic.world import RGB
-from search.errors import DecodeError
-from search.types import VideoInfo
+from vidseek.indexer.decode_fast import FastPyAVDecoder
+from vidseek.indexer.frames import FrameBatch
+
 from tests.conftest import MEDIA_SPECS, SCENES, truth
 
 FPS = 2.0

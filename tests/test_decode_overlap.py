@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from vidseek.core.errors import DecodeError, DecodeTimeout
+from vidseek.core.types import ModelIdentity, VideoInfo
+from vidseek.indexer.decode import default_decoder
+from vidseek.indexer.embed import WorkItem, embed_video
+from vidseek.indexer.frames import FrameBatch, read_ahead
+from vidseek.indexer.isolation import IsolatedDecoder
+from vidseek.indexer.options import IndexOptions
 
-from indexer.decode import default_decoder
-from indexer.embed import WorkItem, embed_video
-from indexer.frames import FrameBatch, read_ahead
-from indexer.isolation import IsolatedDecoder
-from indexer.options import IndexOptions
-from search.errors import DecodeError, DecodeTimeout
-from search.types import ModelIdentity, VideoInfo
 from tests.conftest import MEDIA_SPECS
 from tests.test_bad_inputs import Hangs, Segfaults
 

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from indexer.decode import PyAVDecoder
-from indexer.dedupe import DEFAULT_THRESHOLD, FrameDeduper, thumbnail
-from indexer.embed import WorkItem, embed_video
-from indexer.options import IndexOptions
-from indexer.synthetic.render import write_video
-from indexer.synthetic.world import Scene, describe
-from search.models import load_encoder
-from search.vector_index import ExactIndex
+from vidseek.core.models import load_encoder
+from vidseek.core.vector_index import ExactIndex
+from vidseek.demo.render import write_video
+from vidseek.demo.world import Scene, describe
+from vidseek.indexer.decode import PyAVDecoder
+from vidseek.indexer.dedupe import DEFAULT_THRESHOLD, FrameDeduper, thumbnail
+from vidseek.indexer.embed import WorkItem, embed_video
+from vidseek.indexer.options import IndexOptions
 
 
 class Counting:

@@ -10,14 +10,13 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
-from indexer.pipeline import index_paths
-from indexer.synthetic.render import write_video
-from indexer.synthetic.world import LANGUAGES, describe, random_scenes
-from search.library import Library
-from search.metrics import temporal_iou
-from search.models import load_encoder
-from search.query import Searcher, SearchOptions
+from vidseek.core.library import Library
+from vidseek.core.models import load_encoder
+from vidseek.demo.render import write_video
+from vidseek.demo.world import LANGUAGES, describe, random_scenes
+from vidseek.evaluation.metrics import temporal_iou
+from vidseek.indexer.pipeline import index_paths
+from vidseek.search.query import Searcher, SearchOptions
 
 HELD_OUT_SEED = 90_210  # training uses seeds below 10_000
 VARIANTS = [  # (container, width, height, fps, variable frame rate)

@@ -6,8 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
-from indexer.discover import content_hash, discover
+from vidseek.indexer.discover import content_hash, discover
 
 
 def _touch(path: Path, data: bytes = b"x") -> Path:

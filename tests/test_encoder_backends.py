@@ -14,9 +14,8 @@ import numpy as np
 import open_clip
 import pytest
 import torch
-
-from search.errors import ModelError
-from search.models import backends, clear_cache, export, load_encoder
+from vidseek.core.errors import ModelError
+from vidseek.core.models import backends, clear_cache, export, load_encoder
 
 DEMO = "vidseek-demo:random"
 TINY_ARCH = "vidseek-backend-tiny"  # standard tokenizer, non-square input, 2 layers
@@ -136,7 +135,7 @@ def test_damaged_cache_is_exported_again(backend, damage, exports, caplog):
     path.write_bytes({"garbage": b"\x08\xff" * 999, "truncated": data[: len(data) // 2],
                       "empty": b""}[damage])  # fmt: skip
     clear_cache()
-    with caplog.at_level(logging.WARNING, logger="search.models.backends"):
+    with caplog.at_level(logging.WARNING, logger="vidseek.core.models.backends"):
         encoder = load_encoder(DEMO, device="cpu", backend=backend)
     assert len(exports) == 2 and encoder.backend == backend
     assert "exporting again" in caplog.text
@@ -222,7 +221,7 @@ def test_auto_falls_back_to_torch_when_export_fails(monkeypatch, caplog, exports
         raise RuntimeError("exporter exploded")
 
     monkeypatch.setattr(export, "_export", broken)
-    with caplog.at_level(logging.WARNING, logger="search.models.backends"):
+    with caplog.at_level(logging.WARNING, logger="vidseek.core.models.backends"):
         encoder = load_encoder(DEMO, device="cpu")
     assert encoder.backend == "torch" and "exporter exploded" in caplog.text
     with pytest.raises(ModelError, match="'openvino' failed: RuntimeError: exporter exploded"):
@@ -242,7 +241,7 @@ def test_disagreeing_backend_is_refused(monkeypatch, exports):
 
 
 def test_openvino_takes_the_fastest_precision_that_agrees_with_torch(monkeypatch):
-    from search.models import openvino_backend
+    from vidseek.core.models import openvino_backend
 
     class BrokenBf16(openvino_backend.OpenVinoImages):
         def __call__(self, pixels: np.ndarray) -> np.ndarray:

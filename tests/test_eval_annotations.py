@@ -3,8 +3,7 @@
 import json
 
 import pytest
-
-from search.annotations import (
+from vidseek.evaluation.annotations import (
     AnnotationError,
     Caption,
     Moment,

@@ -12,14 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from api.cli import cli
-from indexer.synthetic.render import generate_library
-from indexer.synthetic.world import LANGUAGES, describe
-from search.clips import merge_hits
-from search.library import Library
-from search.models import load_encoder
-from search.types import Hit
+from vidseek.cli.main import cli
+from vidseek.core.library import Library
+from vidseek.core.models import load_encoder
+from vidseek.core.types import Hit
+from vidseek.demo.render import generate_library
+from vidseek.demo.world import LANGUAGES, describe
+from vidseek.search.clips import merge_hits
 
 MODEL = "vidseek-demo"
 FETCH = 32  # Searcher fetches at least this many hits, so short videos merge all of theirs

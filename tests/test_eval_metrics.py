@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from search.metrics import (
+from vidseek.evaluation.metrics import (
     moment_metrics,
     rank_of_first,
     ranks_from_scores,

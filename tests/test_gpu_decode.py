@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from vidseek.cli.main import cli
+from vidseek.core.errors import DecodeError
+from vidseek.indexer import decode_cuda
+from vidseek.indexer.decode import FallbackDecoder, NotDecodable, PyAVDecoder, default_decoder
+from vidseek.indexer.decode_cuda import CudaPyAVDecoder, cuda_decoding_built
+from vidseek.indexer.executors import isolated_default_decoder
+from vidseek.indexer.options import IndexOptions
 
-from api.cli import cli
-from indexer import decode_cuda
-from indexer.decode import FallbackDecoder, NotDecodable, PyAVDecoder, default_decoder
-from indexer.decode_cuda import CudaPyAVDecoder, cuda_decoding_built
-from indexer.executors import isolated_default_decoder
-from indexer.options import IndexOptions
-from search.errors import DecodeError
 from tests.api_server import decoders_of_one_job
 from tests.conftest import options_command
 

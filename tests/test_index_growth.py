@@ -11,10 +11,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
+from vidseek.core import index_kinds
+from vidseek.core.library import Library
+from vidseek.core.vector_index import ExactIndex, FaissIndex, read_manifest
 
-from search import index_kinds
-from search.library import Library
-from search.vector_index import ExactIndex, FaissIndex, read_manifest
 from tests.test_library import MODEL, QUERIES, hit_ids, make_commit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,8 +131,8 @@ def test_background_rebuild_swaps_in_without_losing_commits(tmp_path, monkeypatc
 
 CRASH = """
 import sys
-from search import index_kinds
-from search.library import Library
+from vidseek.core import index_kinds
+from vidseek.core.library import Library
 from tests.test_library import MODEL, make_commit
 index_kinds.FLAT_MAX, index_kinds.IVF_MAX, index_kinds.NPROBE_PQ = 100, 250, 64
 lib = Library.open(sys.argv[1])

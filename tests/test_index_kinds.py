@@ -7,8 +7,7 @@ import json
 
 import numpy as np
 import pytest
-
-from search.index_kinds import (
+from vidseek.core.index_kinds import (
     FLAT_MAX,
     IVF_MAX,
     MEMORY_ENV,
@@ -19,7 +18,7 @@ from search.index_kinds import (
     memory_budget_from_env,
     rerank_candidates,
 )
-from search.vector_index import MANIFEST_FILE, ExactIndex, FaissIndex, VectorIndex
+from vidseek.core.vector_index import MANIFEST_FILE, ExactIndex, FaissIndex, VectorIndex
 
 DIM = 64
 GiB = 2**30

@@ -5,12 +5,11 @@ from __future__ import annotations
 import faiss
 import numpy as np
 import pytest
-
-from search import rerank
-from search.errors import IndexCorrupt
-from search.index_kinds import IndexSpec
-from search.rerank import SPILL_PREFIX
-from search.vector_index import ExactIndex, FaissIndex, VectorIndex
+from vidseek.core import rerank
+from vidseek.core.errors import IndexCorrupt
+from vidseek.core.index_kinds import IndexSpec
+from vidseek.core.rerank import SPILL_PREFIX
+from vidseek.core.vector_index import ExactIndex, FaissIndex, VectorIndex
 
 DIM = 32
 SPEC = IndexSpec("ivfpq", nlist=16, nprobe=16, pq_m=8, rerank=50)

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from search.errors import LibraryError, ModelMismatch, VideoNotFound
-from search.library import Library
-from search.types import ModelIdentity, SegmentSpec, VideoCommit, VideoInfo
-from search.vector_index import INDEX_FILE, MANIFEST_FILE, ExactIndex, FaissIndex
+from vidseek.core.errors import LibraryError, ModelMismatch, VideoNotFound
+from vidseek.core.library import Library
+from vidseek.core.types import ModelIdentity, SegmentSpec, VideoCommit, VideoInfo
+from vidseek.core.vector_index import INDEX_FILE, MANIFEST_FILE, ExactIndex, FaissIndex
 
 DIM = 16
 MODEL = ModelIdentity("test-net", "random", DIM, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))

@@ -10,16 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from api.cli import cli
-from indexer import pipeline
-from indexer.decode import default_decoder
-from indexer.options import IndexOptions
-from indexer.pipeline import IndexReport, index_paths
-from indexer.synthetic.render import write_video
-from indexer.synthetic.world import Scene
-from search.library import Library
-from search.models import load_encoder
+from vidseek.cli.main import cli
+from vidseek.core.library import Library
+from vidseek.core.models import load_encoder
+from vidseek.demo.render import write_video
+from vidseek.demo.world import Scene
+from vidseek.indexer import pipeline
+from vidseek.indexer.decode import default_decoder
+from vidseek.indexer.options import IndexOptions
+from vidseek.indexer.pipeline import IndexReport, index_paths
 
 MODEL = "vidseek-demo:random"
 LOOKS = [("circle", "red", "blue"), ("square", "yellow", "green"), ("star", "white", "black")]

@@ -3,8 +3,7 @@
 import json
 
 from click.testing import CliRunner
-
-from api.cli import cli
+from vidseek.cli.main import cli
 
 
 def run(*args: str):

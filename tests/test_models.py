@@ -17,11 +17,8 @@ import pytest
 import torch
 from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image
-
-from indexer.synthetic.render import render_frame
-from indexer.synthetic.world import Scene
-from search.errors import ModelError, UnknownModel, WeightsUnavailable
-from search.models import (
+from vidseek.core.errors import ModelError, UnknownModel, WeightsUnavailable
+from vidseek.core.models import (
     DEMO_MODEL,
     PRESETS,
     ClipEncoder,
@@ -31,8 +28,10 @@ from search.models import (
     load_encoder,
     resolve,
 )
-from search.models.preprocess import BatchPreprocess, _resize
-from search.types import Encoder, ModelIdentity
+from vidseek.core.models.preprocess import BatchPreprocess, _resize
+from vidseek.core.types import Encoder, ModelIdentity
+from vidseek.demo.render import render_frame
+from vidseek.demo.world import Scene
 
 torch.set_num_threads(1)
 

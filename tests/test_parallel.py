@@ -12,19 +12,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from indexer.decode import default_decoder
-from indexer.embed import WorkItem
-from indexer.executors import InlineExecutor
-from indexer.frames import FrameBatch
-from indexer.isolation import IsolatedDecoder
-from indexer.options import IndexOptions
-from indexer.parallel import ParallelExecutor
-from indexer.pipeline import index_paths
-from indexer.synthetic.render import generate_library
-from search.errors import DecodeError
-from search.library import Library
-from search.types import ModelIdentity, VideoInfo
+from vidseek.core.errors import DecodeError
+from vidseek.core.library import Library
+from vidseek.core.types import ModelIdentity, VideoInfo
+from vidseek.demo.render import generate_library
+from vidseek.indexer.decode import default_decoder
+from vidseek.indexer.embed import WorkItem
+from vidseek.indexer.executors import InlineExecutor
+from vidseek.indexer.frames import FrameBatch
+from vidseek.indexer.isolation import IsolatedDecoder
+from vidseek.indexer.options import IndexOptions
+from vidseek.indexer.parallel import ParallelExecutor
+from vidseek.indexer.pipeline import index_paths
 
 MODEL = "vidseek-demo:random"
 OPTIONS = IndexOptions(fps=4.0, batch_size=8)
@@ -33,7 +32,7 @@ EVERY_FRAME = IndexOptions(batch_size=4, skip_similar_frames=None)
 
 @pytest.fixture(scope="module")
 def encoder():
-    from search.models import load_encoder  # not at import: decoder workers import this file
+    from vidseek.core.models import load_encoder  # not at import: decoder workers import this file
 
     return load_encoder(MODEL)
 

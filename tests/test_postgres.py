@@ -21,19 +21,19 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, inspect, select
+from vidseek.cli.main import cli
+from vidseek.core.catalog import Catalog
+from vidseek.core.catalog.claims import ClaimBoard
+from vidseek.core.catalog.schema import Base, Segment, Video
+from vidseek.core.library import Library
+from vidseek.core.models import load_encoder
+from vidseek.demo.render import generate_library
+from vidseek.indexer.discover import content_hash
+from vidseek.indexer.embed import WorkItem
+from vidseek.indexer.executors import InlineExecutor
+from vidseek.indexer.options import IndexOptions
+from vidseek.indexer.pipeline import index_paths
 
-from api.cli import cli
-from indexer.discover import content_hash
-from indexer.embed import WorkItem
-from indexer.executors import InlineExecutor
-from indexer.options import IndexOptions
-from indexer.pipeline import index_paths
-from indexer.synthetic.render import generate_library
-from search.catalog import Catalog
-from search.catalog.claims import ClaimBoard
-from search.catalog.schema import Base, Segment, Video
-from search.library import Library
-from search.models import load_encoder
 from tests.pg_server import fresh_database
 from tests.test_library import MODEL, Notes, make_commit
 
@@ -219,7 +219,7 @@ def test_a_job_takes_over_the_file_of_a_crashed_process(pg_url, tiny_media, tmp_
 
 def _spawn_index(home: Path, url: str, folder: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    code = "from api.cli import main; main()"
+    code = "from vidseek.cli.main import main; main()"
     args = ["--library", str(home), "--model", DEMO, "--catalog-url", url]
     return subprocess.Popen(
         [sys.executable, "-c", code, *args, "index", "--no-progress", str(folder)],

@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-
-from api.cli import cli
-from api.progress import Fanout, JsonLogProgress, TerminalProgress, summary
-from indexer.pipeline import FileOutcome, IndexReport
-from indexer.synthetic.render import generate_library
+from vidseek.cli.main import cli
+from vidseek.cli.progress import Fanout, JsonLogProgress, TerminalProgress, summary
+from vidseek.demo.render import generate_library
+from vidseek.indexer.pipeline import FileOutcome, IndexReport
 
 MODEL = "vidseek-demo:random"
 

@@ -10,17 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-from api.cli import cli
-from indexer.decode import default_decoder
-from indexer.embed import WorkItem
-from indexer.options import IndexOptions
-from indexer.pipeline import index_paths
-from indexer.ray_executor import RayExecutor, RayOptions
-from indexer.synthetic.render import generate_library
-from search.errors import VidseekError
-from search.library import Library
-from search.models import load_encoder
+from vidseek.cli.main import cli
+from vidseek.core.errors import VidseekError
+from vidseek.core.library import Library
+from vidseek.core.models import load_encoder
+from vidseek.demo.render import generate_library
+from vidseek.indexer.decode import default_decoder
+from vidseek.indexer.embed import WorkItem
+from vidseek.indexer.options import IndexOptions
+from vidseek.indexer.pipeline import index_paths
+from vidseek.indexer.ray_executor import RayExecutor, RayOptions
 
 ray = pytest.importorskip("ray")
 

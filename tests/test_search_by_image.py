@@ -4,10 +4,10 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
+from vidseek.core.library import Library
+from vidseek.core.models import load_encoder
+from vidseek.search.query import Searcher, SearchOptions
 
-from search.library import Library
-from search.models import load_encoder
-from search.query import Searcher, SearchOptions
 from tests.conftest import DEMO_SCENES
 
 

@@ -6,10 +6,9 @@ from collections import Counter
 
 import numpy as np
 import pytest
-
-from search.errors import QueryError
-from search.query import MAX_QUERY_CHARS, QueryEmbedder, Searcher, SearchOptions
-from search.types import Hit, VideoRecord
+from vidseek.core.errors import QueryError
+from vidseek.core.types import Hit, VideoRecord
+from vidseek.search.query import MAX_QUERY_CHARS, QueryEmbedder, Searcher, SearchOptions
 
 VIDEOS = 12
 SEGMENTS_PER_VIDEO = 10

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
-
-from indexer.segment import SegmentOptions, cut_segments, mean_pool, shot_starts
+from vidseek.indexer.segment import SegmentOptions, cut_segments, mean_pool, shot_starts
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

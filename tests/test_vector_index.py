@@ -6,9 +6,8 @@ import json
 
 import numpy as np
 import pytest
-
-from search.errors import IndexCorrupt
-from search.vector_index import (
+from vidseek.core.errors import IndexCorrupt
+from vidseek.core.vector_index import (
     INDEX_FILE,
     MANIFEST_FILE,
     ExactIndex,

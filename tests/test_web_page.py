@@ -141,8 +141,7 @@ def _threshold_with_late_clip(client: httpx.Client, text: str) -> float:
 
 def test_search_click_and_play_from_the_moment(browser, library):
     from selenium.webdriver.common.by import By
-
-    from indexer.synthetic.world import describe
+    from vidseek.demo.world import describe
 
     video, scene = _unique_scene(library)
     text = describe(scene["shape"], scene["color"], scene["background"], "en")

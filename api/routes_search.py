@@ -1,0 +1,109 @@
+"""``GET/POST /search`` (text, any language) and ``POST /search/image`` (multipart upload)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import ConfigDict, ValidationError
+from vidseek.api.errors import ApiError
+from vidseek.api.images import decode_query_image
+from vidseek.api.schemas import (
+    MAX_K,
+    ErrorResponse,
+    PrefixItem,
+    SearchParams,
+    SearchResponse,
+    TextSearchRequest,
+    VideoIdItem,
+)
+from vidseek.api.search_service import run_search
+from vidseek.api.services import Services, services
+from vidseek.api.state import ServerState
+
+router = APIRouter(tags=["search"])
+ERRORS = {
+    400: {"model": ErrorResponse, "description": "Unusable query"},
+    409: {"model": ErrorResponse, "description": "Library built with another model"},
+    413: {"model": ErrorResponse, "description": "Body too large"},
+    422: {"model": ErrorResponse, "description": "Invalid parameters"},
+    503: {"model": ErrorResponse, "description": "The model could not be loaded"},
+}
+
+
+class TextSearchQuery(TextSearchRequest):
+    """Query-string form of a text search (unknown parameters are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def _text_search(svc: Services, body: TextSearchRequest) -> SearchResponse:
+    state: ServerState = svc.state
+    text = body.q.strip()
+    if not text:
+        raise ApiError(400, "the query is empty: type what you are looking for", "bad_query")
+    return run_search(
+        state,
+        svc.results,
+        body,
+        ("text", text),
+        lambda searcher: searcher.embed_text(text),
+        text,
+    )
+
+
+@router.get("/search", response_model=SearchResponse, responses=ERRORS)
+def search_get(
+    params: Annotated[TextSearchQuery, Query()], svc: Annotated[Services, Depends(services)]
+) -> SearchResponse:
+    """Search by text in any language the model knows; returns ranked moments."""
+    return _text_search(svc, params)
+
+
+@router.post("/search", response_model=SearchResponse, responses=ERRORS)
+def search_post(
+    body: TextSearchRequest, svc: Annotated[Services, Depends(services)]
+) -> SearchResponse:
+    """Search by text (JSON body); same options as ``GET /search``."""
+    return _text_search(svc, body)
+
+
+@router.post("/search/image", response_model=SearchResponse, responses=ERRORS)
+def search_image(
+    svc: Annotated[Services, Depends(services)],
+    image: Annotated[UploadFile, File(description="A JPEG, PNG, WebP… image.")],
+    k: Annotated[int, Form(ge=1, le=MAX_K)] = 10,
+    offset: Annotated[int, Form(ge=0, le=100_000)] = 0,
+    group_by: Annotated[Literal["clip", "video"], Form()] = "clip",
+    per_video: Annotated[int | None, Form(ge=1, le=1000)] = None,
+    video_ids: Annotated[list[VideoIdItem] | None, Form()] = None,
+    path_prefix: Annotated[list[PrefixItem] | None, Form()] = None,
+    min_score: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
+) -> SearchResponse:
+    """Search by an example image: moments that look like it."""
+    try:
+        params = SearchParams(
+            k=k,
+            offset=offset,
+            group_by=group_by,
+            per_video=per_video,
+            video_ids=video_ids,
+            path_prefix=path_prefix,
+            min_score=min_score,
+        )
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
+    data = image.file.read()
+    array = decode_query_image(data)
+    digest = hashlib.sha256(data).hexdigest()
+    state = svc.state
+    return run_search(
+        state,
+        svc.results,
+        params,
+        ("image", digest),
+        lambda searcher: searcher.embed_image(array),
+        None,
+    )

@@ -1,0 +1,106 @@
+"""What the app shares between requests: the serving library, the encoder, the searcher.
+
+A ``Library`` is not thread-safe, so every use of the serving instance holds ``lock``. Encoding
+(queries here, frames in index jobs) goes through one ``SerializedEncoder`` so the two CPU-bound
+users take turns instead of thrashing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import numpy as np
+from vidseek.api.config import ServerConfig
+from vidseek.cli.context import model_spec_for
+from vidseek.core.errors import ModelError, VidseekError
+from vidseek.core.library import Library
+from vidseek.core.types import Encoder, ModelIdentity
+from vidseek.search.query import Searcher
+
+log = logging.getLogger("vidseek.server")
+
+
+class SerializedEncoder:
+    """An ``Encoder`` whose calls take turns on a lock (shared by searches and index jobs)."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner = inner
+        self.identity: ModelIdentity = inner.identity
+        self._lock = threading.Lock()
+
+    def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        with self._lock:
+            return self.inner.encode_images(images)
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return self.inner.encode_texts(texts)
+
+
+class ServerState:
+    def __init__(self, config: ServerConfig, library: Library | None = None) -> None:
+        self.config = config
+        self.lock = threading.RLock()  # guards self.library and self._searcher
+        # An outgrown vector index is retrained in a background thread; searches go on
+        # against the old one until the new one is swapped in.
+        self.library = library or Library.open(
+            config.home,
+            catalog_url=config.catalog_url,
+            notify=lambda m: log.warning("%s", m),
+            rebuild_in_background=True,
+        )
+        self.generation = 0  # bumped whenever the searchable content may have changed
+        self._encoder: SerializedEncoder | None = None
+        self._encoder_lock = threading.Lock()
+        self._searcher: Searcher | None = None
+        self._searcher_model: ModelIdentity | None = None
+
+    @contextmanager
+    def locked(self) -> Iterator[Library]:
+        with self.lock:
+            yield self.library
+
+    def refresh(self) -> int:
+        """Pick up vectors committed by index jobs or other processes; returns the generation."""
+        with self.lock:
+            if self.library.refresh():
+                self.generation += 1
+            return self.generation
+
+    def changed(self) -> None:
+        with self.lock:
+            self.generation += 1
+
+    def encoder(self) -> SerializedEncoder:
+        """``--model`` if given, else the library's model, else the default; loaded once."""
+        with self._encoder_lock:
+            if self._encoder is None:
+                from vidseek.core.models import load_encoder
+
+                with self.lock:
+                    spec = model_spec_for(self.config.model_spec, self.library)
+                log.info("loading model %s", spec)
+                try:
+                    self._encoder = SerializedEncoder(load_encoder(spec))
+                except VidseekError:
+                    raise
+                except Exception as exc:  # answer 503 with the reason, not a 500
+                    raise ModelError(f"the model {spec} could not be loaded: {exc}") from exc
+            return self._encoder
+
+    def searcher(self) -> Searcher:
+        """A searcher over the serving library; rebuilt when the library's model changes."""
+        encoder = self.encoder()
+        with self.lock:
+            model = self.library.model
+            if self._searcher is None or self._searcher_model != model:
+                self._searcher = Searcher(self.library, encoder)  # ModelMismatch → 409
+                self._searcher_model = model
+            return self._searcher
+
+    def close(self) -> None:
+        with self.lock:
+            self.library.close()

@@ -1,0 +1,109 @@
+"""Serve a file with HTTP Range support, so a <video> element can seek."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+from collections.abc import Iterator
+from email.utils import formatdate
+from pathlib import Path
+from stat import S_ISREG
+
+from fastapi.responses import Response, StreamingResponse
+from vidseek.api.errors import ApiError
+
+CHUNK = 256 * 1024
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".avi": "video/x-msvideo",
+    ".ogv": "video/ogg",
+    ".ts": "video/mp2t",
+}
+
+
+def content_type(path: Path) -> str:
+    return (
+        _TYPES.get(path.suffix.lower())
+        or mimetypes.guess_type(path.name)[0]
+        or "application/octet-stream"
+    )
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """Inclusive (first, last) byte of a single ``bytes=`` range; None for "the whole file".
+
+    Multiple ranges are answered with the whole file (allowed by RFC 9110). A malformed or
+    unsatisfiable range raises a 416 ``ApiError``.
+    """
+    if "," in header:
+        return None
+    match = _RANGE.match(header)
+    bad = ApiError(
+        416,
+        f"range {header[:100]!r} cannot be satisfied: the file has {size} bytes",
+        headers={"Content-Range": f"bytes */{size}"},
+    )
+    if match is None:
+        raise bad
+    first_s, last_s = match.groups()
+    if not first_s and not last_s:
+        raise bad
+    if not first_s:  # suffix: the last N bytes
+        length = int(last_s)
+        if length == 0 or size == 0:
+            raise bad
+        return max(size - length, 0), size - 1
+    first = int(first_s)
+    last = int(last_s) if last_s else size - 1
+    if first >= size or last < first:
+        raise bad
+    return first, min(last, size - 1)
+
+
+def _read(path: Path, first: int, length: int) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        f.seek(first)
+        left = length
+        while left > 0:
+            chunk = f.read(min(CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
+
+
+def file_response(path: Path, range_header: str | None, head: bool = False) -> Response:
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise ApiError(404, "the video file is missing on disk", "file_missing") from exc
+    if not S_ISREG(stat.st_mode):  # never block on a FIFO or device put in the file's place
+        raise ApiError(404, "the video file is missing on disk", "file_missing")
+    size = stat.st_size
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
+        "ETag": f'"{stat.st_mtime_ns:x}-{size:x}"',
+        "Cache-Control": "private, max-age=0",
+    }
+    span = parse_range(range_header, size) if range_header else None
+    status = 200
+    first, length = 0, size
+    if span is not None:
+        first, last = span
+        length = last - first + 1
+        status = 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    headers["Content-Length"] = str(length)
+    media_type = content_type(path)
+    if head:
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    return StreamingResponse(
+        _read(path, first, length), status_code=status, headers=headers, media_type=media_type
+    )

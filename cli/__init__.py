@@ -1,0 +1,1 @@
+"""The ``vidseek`` command line: nouns and verbs over the Python API."""

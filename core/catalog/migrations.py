@@ -1,0 +1,143 @@
+"""Numbered schema migrations. Migration N brings a catalog from version N-1 to N.
+
+Each migration is frozen once released: it declares exactly the tables it creates with its own
+``MetaData`` rather than importing the current models, so later model changes never alter it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+    text,
+)
+from vidseek.core.errors import CatalogError
+
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+_MIGRATE_LOCK = 0x76696473656B01  # PostgreSQL advisory lock key: "vidsek" + 1
+
+
+def _m001_initial(conn: Connection) -> None:
+    """Create meta, videos, frames, segments."""
+    md = MetaData()
+    Table("meta", md, Column("key", String(64), primary_key=True), Column("value", Text))
+    Table(
+        "videos",
+        md,
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column("path", Text, nullable=False, unique=True),
+        Column("content_hash", String(128), nullable=False, index=True),
+        Column("size", BigInteger, nullable=False),
+        Column("mtime", Float),
+        Column("duration", Float),
+        Column("fps", Float),
+        Column("width", Integer),
+        Column("height", Integer),
+        Column("codec", String(64)),
+        Column("backend", String(32)),
+        Column("status", String(16), nullable=False, index=True),
+        Column("error", Text),
+        Column("n_frames", Integer, nullable=False),
+        Column("n_segments", Integer, nullable=False),
+        Column("indexed_at", String(32)),
+        Column("vector", LargeBinary),
+        sqlite_autoincrement=True,
+    )
+    Table(
+        "frames",
+        md,
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column(
+            "video_id", _Id, ForeignKey("videos.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+        Column("t", Float, nullable=False),
+        Column("vector", LargeBinary, nullable=False),
+    )
+    Table(
+        "segments",
+        md,
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column(
+            "video_id", _Id, ForeignKey("videos.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+        Column("start", Float, nullable=False),
+        Column("end", Float, nullable=False),
+        Column("n_frames", Integer, nullable=False),
+        Column("vector", LargeBinary, nullable=False),
+        sqlite_autoincrement=True,
+    )
+    md.create_all(conn)
+    conn.execute(
+        md.tables["meta"].insert(),
+        [{"key": "created_at", "value": datetime.now(UTC).isoformat(timespec="seconds")}],
+    )
+
+
+def _m002_claims(conn: Connection) -> None:
+    """Create claims: which indexer process is embedding which content right now (a lease)."""
+    md = MetaData()
+    Table(
+        "claims",
+        md,
+        Column("content_hash", String(128), primary_key=True),
+        Column("owner", String(200), nullable=False, index=True),
+        Column("path", Text),
+        Column("claimed_at", Float, nullable=False),
+        Column("expires_at", Float, nullable=False),
+    )
+    md.create_all(conn)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_m001_initial, _m002_claims]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_meta = Table(
+    "meta", MetaData(), Column("key", String(64), primary_key=True), Column("value", Text)
+)
+
+
+def schema_version(conn: Connection) -> int:
+    """The version recorded in the catalog; 0 for an empty database."""
+    if not inspect(conn).has_table("meta"):
+        return 0
+    raw = conn.scalar(select(_meta.c.value).where(_meta.c.key == "schema_version"))
+    try:
+        return int(raw) if raw is not None else 0
+    except ValueError as exc:
+        raise CatalogError(f"catalog schema_version is not a number: {raw!r}") from exc
+
+
+def check_version(version: int, where: str) -> None:
+    """Refuse catalogs written by a newer vidseek."""
+    if version > SCHEMA_VERSION:
+        raise CatalogError(
+            f"the catalog at {where} has schema version {version}, but this vidseek only knows "
+            f"versions up to {SCHEMA_VERSION}; upgrade vidseek to open it"
+        )
+
+
+def migrate(conn: Connection, where: str) -> int:
+    """Apply pending migrations inside the caller's transaction; returns the new version."""
+    if conn.dialect.name == "postgresql":  # processes opening a new catalog at once queue here
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK})
+    version = schema_version(conn)
+    check_version(version, where)
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        MIGRATIONS[number - 1](conn)
+        conn.execute(_meta.delete().where(_meta.c.key == "schema_version"))
+        conn.execute(_meta.insert().values(key="schema_version", value=str(number)))
+    return SCHEMA_VERSION

@@ -1,0 +1,176 @@
+"""Verifying a library (catalog ↔ vector snapshot ↔ files on disk) and repairing it.
+
+``check_library`` looks at what is on disk, not at what ``Library.open`` made of it (open
+rebuilds a bad snapshot in memory): the catalog's own integrity and orphan rows, the snapshot
+files (manifest, sha256 checksum, model, ids and every vector against the catalog), left-over
+temp files of an interrupted save, and every catalog entry's file (still there, same size).
+Failed entries are listed but are not problems.
+
+``repair_library`` fixes what the catalog (the source of truth) can fix: orphan rows are
+dropped, the snapshot is rebuilt and saved atomically, temp files are removed. Missing or
+changed video files and a damaged catalog are left to the user (``vidseek index --prune``,
+re-indexing, a backup).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from vidseek.core.errors import IndexCorrupt
+from vidseek.core.library import Library
+from vidseek.core.vector_index import MANIFEST_FILE, FaissIndex
+
+# Kinds of problems; the first group --repair fixes.
+FIXABLE = frozenset({"snapshot", "vectors", "orphans", "temp-file"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # snapshot | vectors | orphans | temp-file | catalog | segments | file-missing | …
+    detail: str
+    fixable: bool
+
+
+@dataclass
+class CheckReport:
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    repaired: list[str] = field(default_factory=list)  # what --repair did
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems
+
+    def add(self, kind: str, detail: str) -> None:
+        self.problems.append(Problem(kind, detail, kind in FIXABLE))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "clean": self.clean,
+            "counts": self.counts,
+            "problems": [asdict(p) for p in self.problems],
+            "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "repaired": self.repaired,
+        }
+
+
+def check_library(
+    library: Library, *, sample: int | None = None, files: bool = True, seed: int = 0
+) -> CheckReport:
+    """Verify ``library``. ``sample`` compares that many random vectors (default: all);
+    ``files=False`` skips looking at the video files."""
+    report = CheckReport()
+    catalog = library.catalog
+    for line in catalog.integrity_problems():
+        report.add("catalog", f"catalog integrity: {line}")
+    frames, segs = catalog.orphan_counts()
+    if frames or segs:
+        report.add("orphans", f"{frames} frame rows and {segs} segment rows belong to no video")
+    for vid, path, recorded, stored in catalog.segment_count_mismatches():
+        report.add("segments", f"video {vid} ({path}) records {recorded} segments but has {stored}")
+    states = catalog.file_states()
+    failed = sorted((p, s.id) for p, s in states.items() if s.status == "failed")
+    report.failed = [(path, catalog.video(vid).error or "") for path, vid in failed]
+    table = catalog.segment_table()
+    report.counts = {
+        "videos": sum(s.status == "indexed" for s in states.values()),
+        "failed": len(report.failed),
+        "segments": len(table.ids),
+    }
+    _check_snapshot(library, table.ids, report, sample, seed)
+    for tmp in sorted(library.index_dir.glob(".*.tmp")):
+        report.add("temp-file", f"left-over temp file of an interrupted save: {tmp.name}")
+    if files:
+        _check_files(states, report)
+    return report
+
+
+def _check_snapshot(
+    library: Library, ids: np.ndarray, report: CheckReport, sample: int | None, seed: int
+) -> None:
+    model = library.catalog.model()
+    if model is None:
+        return
+    try:
+        index, manifest = FaissIndex.load(library.index_dir)
+    except IndexCorrupt as exc:
+        missing = not (library.index_dir / MANIFEST_FILE).exists()
+        report.add("snapshot", "vector index snapshot is missing" if missing else str(exc))
+        return
+    report.counts["index"] = index.ntotal
+    built_with = (manifest.get("model") or {}).get("identity")
+    if built_with != model.to_json() or index.dim != model.dim:
+        report.add("snapshot", "vector index was built with another model than the catalog's")
+        return
+    index_ids = index.ids()
+    extra = np.setdiff1d(index_ids, ids)
+    lacking = np.setdiff1d(ids, index_ids)
+    if len(extra) or len(lacking):
+        report.add(
+            "snapshot",
+            f"vector index is stale: {len(lacking)} catalog segments missing from it, "
+            f"{len(extra)} segments in it that the catalog does not have",
+        )
+    common = np.intersect1d(index_ids, ids)
+    if sample is not None and sample < len(common):
+        picked = random.Random(seed).sample(range(len(common)), sample)
+        common = np.sort(common[picked])
+    report.counts["vectors_compared"] = len(common)
+    if not len(common):
+        return
+    atol = 1e-3 if index.spec.kind == "ivfpq" else 1e-6  # ivfpq re-ranks from float16 copies
+    bad = 0
+    for batch_ids, truth in library.catalog.segment_vectors(model.dim, ids=common):
+        mine = index.vectors_of(batch_ids)
+        bad += int((~np.all(np.isclose(mine, truth, rtol=0, atol=atol), axis=1)).sum())
+    if bad:
+        report.add("vectors", f"{bad} of {len(common)} index vectors differ from the catalog")
+
+
+def _check_files(states: dict[str, Any], report: CheckReport) -> None:
+    missing = changed = 0
+    for path, state in sorted(states.items()):
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            missing += 1
+            report.add("file-missing", f"{path} is gone (vidseek index --prune FOLDER drops it)")
+            continue
+        if state.status == "indexed" and size != state.size:
+            changed += 1
+            report.add(
+                "file-changed",
+                f"{path} changed size ({state.size} → {size} bytes); index it again",
+            )
+    report.counts["files_missing"] = missing
+    report.counts["files_changed"] = changed
+
+
+def repair_library(library: Library, report: CheckReport) -> list[str]:
+    """Fix the fixable problems of ``report`` in ``library`` (opened writable); returns
+    what was done, one line each."""
+    done: list[str] = []
+    kinds = {p.kind for p in report.problems}
+    if "orphans" in kinds:
+        n = library.delete_orphans()
+        done.append(f"dropped orphan frame/segment rows ({n} segments)")
+    if kinds & {"snapshot", "vectors", "orphans"}:
+        now = CheckReport()  # opening writable may already have rebuilt the snapshot
+        _check_snapshot(library, library.catalog.segment_table().ids, now, None, 0)
+        if now.problems:
+            n = library.rebuild_index()
+            done.append(f"rebuilt the vector index from the catalog ({n} segments)")
+    stale = {p.detail.rsplit(": ", 1)[-1] for p in report.problems if p.kind == "temp-file"}
+    for tmp in library.index_dir.glob(".*.tmp"):
+        stale.add(tmp.name)
+    for name in sorted(stale):  # opening writable may already have removed them
+        with contextlib.suppress(OSError):
+            (library.index_dir / name).unlink(missing_ok=True)
+            done.append(f"removed left-over temp file {name}")
+    return done

@@ -1,0 +1,1 @@
+"""The demo world: videos of coloured shapes, described in five languages, with ground truth."""

@@ -1,0 +1,1 @@
+"""``vidseek eval``: annotations, retrieval metrics, a run through the real pipeline, reports."""

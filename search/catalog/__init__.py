@@ -1,6 +1,0 @@
-"""The catalog: SQLAlchemy schema, numbered migrations and the ``Catalog`` facade."""
-
-from search.catalog.catalog import Catalog, SegmentRow, SegmentTable, from_blob, to_blob
-from search.catalog.migrations import SCHEMA_VERSION
-
-__all__ = ["SCHEMA_VERSION", "Catalog", "SegmentRow", "SegmentTable", "from_blob", "to_blob"]

@@ -1,0 +1,1 @@
+"""vidseek: self-hosted text-to-video search."""
