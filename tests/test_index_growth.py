@@ -170,15 +170,23 @@ def test_damaged_rerank_chunk_makes_the_library_rebuild(tmp_path, read_only: boo
     commit(lib, 0, 5)
     lib.close()
     chunk = next((tmp_path / "index").glob("rerank-*"))
-    chunk.write_bytes(chunk.read_bytes()[:-10])
+    damaged = chunk.read_bytes()[:-10]
+    chunk.write_bytes(damaged)
     notes: list[str] = []
     lib = Library.open(tmp_path, notify=notes.append, read_only=read_only)
     assert any("corrupt" in n and "rebuilt" in n for n in notes)
     assert lib._index.spec.kind == "ivfpq"
     want = exact_of(lib).search(QUERIES, 5)[1].tolist()
     assert hit_ids(lib.search_vectors(QUERIES, 5)) == want
+    ids = lib.catalog.segment_table().ids
     lib.close()
-    assert FaissIndex.load(tmp_path / "index") if not read_only else chunk.exists()
+    if read_only:  # rebuilt in memory only: the files are left as they were
+        assert chunk.read_bytes() == damaged
+    else:  # the rebuilt index was saved, and it loads whole
+        loaded, _ = FaissIndex.load(tmp_path / "index")
+        assert kind_on_disk(tmp_path) == "ivfpq"
+        np.testing.assert_array_equal(np.sort(loaded.ids()), np.sort(ids))
+        assert loaded.search(QUERIES, 5)[1].tolist() == want
 
 
 def test_close_finishes_an_inline_rebuild_that_its_last_save_needs(tmp_path) -> None:
