@@ -96,7 +96,9 @@ def test_missing_snapshot_is_rebuilt_by_repair(home):
     assert code == 0 and report["clean"], report
     assert any("rebuilt from the catalog (12 segments)" in line for line in report["repaired"])
     assert "removed left-over temp file .segments.faiss.abc.tmp" in report["repaired"]
-    assert check(home) == (0, check(home)[1])
+    code, report = check(home)  # a check after the repair finds nothing
+    assert code == 0 and report["clean"] and report["problems"] == [], report
+    assert report["counts"]["index"] == report["counts"]["segments"] == 12
 
 
 def test_corrupt_snapshot_checksum(home):
