@@ -83,16 +83,29 @@ def test_missing_video_is_404(client):
     assert response.json()["error"]["code"] == "video_not_found"
 
 
-def test_thumbnail_is_a_small_jpeg_of_the_moment(client, video):
-    meta, _ = video
-    detail = client.get(f"/videos/{meta['id']}").json()
-    segment = detail["segments"][0]
-    response = client.get(segment["thumbnail_url"])
-    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
-    image = Image.open(io.BytesIO(response.content))
-    assert image.format == "JPEG" and max(image.size) <= 320 and image.size[0] > 0
-    again = client.get(segment["thumbnail_url"])
-    assert again.content == response.content  # served from the cache
+def test_thumbnail_is_a_small_jpeg_of_the_moment(monkeypatch):
+    from vidseek.api import thumbnails
+
+    decoded: list[float] = []
+    grab_frame = thumbnails.grab_frame
+
+    def counting(path, at):
+        decoded.append(at)
+        return grab_frame(path, at)
+
+    monkeypatch.setattr(thumbnails, "grab_frame", counting)
+    # A server of its own, so that no other test has filled its thumbnail cache.
+    with live_server(server_config(built_library())) as server, server.client() as client:
+        meta = client.get("/videos").json()["videos"][0]
+        segment = client.get(f"/videos/{meta['id']}").json()["segments"][1]
+        response = client.get(segment["thumbnail_url"])
+        assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+        image = Image.open(io.BytesIO(response.content))
+        assert image.format == "JPEG" and max(image.size) <= 320 and image.size[0] > 0
+        assert len(decoded) == 1  # the first request decodes the frame
+        again = client.get(segment["thumbnail_url"])
+        assert again.status_code == 200 and again.content == response.content
+        assert len(decoded) == 1  # the second is served from the cache
 
 
 def test_thumbnails_of_search_results(client):
@@ -113,6 +126,7 @@ def test_thumbnail_shows_the_segment_middle(client):
     from vidseek.demo.world import RGB
 
     library = built_library()
+    checked = 0
     for meta in client.get("/videos").json()["videos"]:
         truth = library.truth(Path(meta["path"]))
         for segment in client.get(f"/videos/{meta['id']}").json()["segments"]:
@@ -120,6 +134,7 @@ def test_thumbnail_shows_the_segment_middle(client):
             scene = next(s for s in truth["scenes"] if s["start"] <= middle < s["end"])
             if min(middle - scene["start"], scene["end"] - middle) < 0.3:
                 continue  # too close to a cut to be sure which frame is shown
+            checked += 1
             jpeg = client.get(segment["thumbnail_url"]).content
             pixel = Image.open(io.BytesIO(jpeg)).convert("RGB").getpixel((2, 2))
             expected = RGB[scene["background"]]
@@ -129,3 +144,4 @@ def test_thumbnail_shows_the_segment_middle(client):
                 scene,
                 pixel,
             )
+    assert checked >= len(library.videos), f"only {checked} segments far enough from a cut"
