@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from vidseek.cli.context import AppContext
+
+from vidseek.session import Session
 
 
 @click.command("serve")
@@ -45,7 +46,7 @@ from vidseek.cli.context import AppContext
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
 @click.pass_obj
 def serve_command(
-    app: AppContext,
+    app: Session,
     host: str,
     port: int,
     media_roots: tuple[Path, ...],
@@ -65,12 +66,14 @@ def serve_command(
       VIDSEEK_API_KEYS=s3cret vidseek serve --host 0.0.0.0
     """
     import uvicorn
+
     from vidseek.api import ServerConfig, create_app
     from vidseek.api.config import load_api_keys, normalise_origins
-    from vidseek.cli.index_options import check_gpu_decoding
+    from vidseek.indexer.decode_cuda import gpu_decoding_unavailable
 
-    if gpu_decode:
-        check_gpu_decoding()
+    reason = gpu_decode and gpu_decoding_unavailable()
+    if reason:
+        raise click.UsageError(f"--gpu-decode: {reason}")
     keys = load_api_keys(api_key_file)
     if host not in ("127.0.0.1", "localhost", "::1") and not keys:
         click.echo("warning: listening beyond this machine without API keys", err=True)

@@ -13,12 +13,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
+
 from vidseek.api.config import ServerConfig
-from vidseek.cli.context import model_spec_for
 from vidseek.core.errors import ModelError, VidseekError
 from vidseek.core.library import Library
 from vidseek.core.types import Encoder, ModelIdentity
 from vidseek.search.query import Searcher
+from vidseek.session import resolve_model_spec
 
 log = logging.getLogger("vidseek.server")
 
@@ -30,6 +31,10 @@ class SerializedEncoder:
         self.inner = inner
         self.identity: ModelIdentity = inner.identity
         self._lock = threading.Lock()
+
+    @property
+    def batch_size(self) -> int:
+        return self.inner.batch_size
 
     def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         with self._lock:
@@ -81,7 +86,7 @@ class ServerState:
                 from vidseek.core.models import load_encoder
 
                 with self.lock:
-                    spec = model_spec_for(self.config.model_spec, self.library)
+                    spec = resolve_model_spec(self.config.model_spec, self.library)
                 log.info("loading model %s", spec)
                 try:
                     self._encoder = SerializedEncoder(load_encoder(spec))

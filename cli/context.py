@@ -1,61 +1,26 @@
-"""What every command needs: where the library is, which model, opened lazily and once."""
+"""The CLI's session: the shared ``Session`` with its notes written to stderr."""
 
 from __future__ import annotations
 
-import logging
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import click
-import platformdirs
-from vidseek.core.library import Library
-from vidseek.core.models import DEMO_MODEL
-from vidseek.core.types import Encoder
 
-DEFAULT_MODEL = DEMO_MODEL
-log = logging.getLogger("vidseek")
+from vidseek.session import Session, default_home
+
+__all__ = ["AppContext", "default_home", "single_query_threads"]
 
 
-def default_home() -> Path:
-    """``VIDSEEK_HOME`` if set, else the user data dir (e.g. ~/.local/share/vidseek)."""
-    env = os.environ.get("VIDSEEK_HOME")
-    return Path(env) if env else Path(platformdirs.user_data_dir("vidseek", appauthor=False))
+class AppContext(Session):
+    """What every command gets as ``ctx.obj``: the library and model, opened lazily and once."""
 
-
-@dataclass
-class AppContext:
-    home: Path
-    model_spec: str | None = None
-    catalog_url: str | None = None
-    _library: Library | None = field(default=None, repr=False)
-    _encoder: Encoder | None = field(default=None, repr=False)
-
-    def library(self, read_only: bool = False) -> Library:
-        if self._library is None:
-            self._library = Library.open(
-                self.home, catalog_url=self.catalog_url, read_only=read_only, notify=_notify
-            )
-        return self._library
-
-    def encoder(self) -> Encoder:
-        """``--model`` if given, else the model the library was built with, else the default."""
-        if self._encoder is None:
-            from vidseek.core.models import load_encoder
-
-            self._encoder = load_encoder(model_spec_for(self.model_spec, self.library()))
-        return self._encoder
-
-    def close(self) -> None:
-        if self._library is not None:
-            self._library.close()
-            self._library = None
-
-
-def model_spec_for(explicit: str | None, library: Library) -> str:
-    """``--model`` if given, else the model the library was built with, else the default."""
-    recorded = library.model
-    return explicit or (recorded.label if recorded else DEFAULT_MODEL)
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        model_spec: str | None = None,
+        catalog_url: str | None = None,
+    ) -> None:
+        super().__init__(home, model=model_spec, catalog_url=catalog_url, notify=_notify)
 
 
 def single_query_threads() -> None:

@@ -89,10 +89,8 @@ def index_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def check_gpu_decoding() -> None:
     """``click.UsageError`` unless this machine can decode on an NVIDIA GPU."""
-    import torch
-    from vidseek.indexer.decode_cuda import cuda_decoding_built
+    from vidseek.indexer.decode_cuda import gpu_decoding_unavailable
 
-    if not cuda_decoding_built():
-        raise click.UsageError("--gpu-decode: the installed PyAV's FFmpeg has no CUDA support")
-    if not torch.cuda.is_available():
-        raise click.UsageError("--gpu-decode needs an NVIDIA GPU, and torch sees none here")
+    reason = gpu_decoding_unavailable()
+    if reason:
+        raise click.UsageError(f"--gpu-decode: {reason}")

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from vidseek.cli.context import AppContext
+
 from vidseek.core.errors import VidseekError
 from vidseek.core.types import Clip
 from vidseek.evaluation.annotations import Annotations, Caption, Moment
@@ -32,6 +32,7 @@ from vidseek.indexer.discover import discover
 from vidseek.indexer.pipeline import IndexOptions, ProgressListener, index_paths
 from vidseek.search.clips import rank
 from vidseek.search.query import MAX_K, Searcher, SearchOptions
+from vidseek.session import Session
 
 REPORT_VERSION = 1
 
@@ -68,10 +69,11 @@ def evaluate(
             f"{len(missing)} annotated video(s) not found in {videos_dir}; their texts are skipped"
         )
     with _library_home(settings.library) as home:
-        app = AppContext(
-            home=home,
-            model_spec=settings.model_spec,
+        app = Session(
+            home,
+            model=settings.model_spec,
             catalog_url=settings.catalog_url if settings.library else None,
+            notify=notify,
         )
         try:
             return _run(
@@ -117,7 +119,7 @@ def _library_home(library: Path | None) -> Iterator[Path]:
 
 
 def _run(
-    app: AppContext,
+    app: Session,
     annotations: Annotations,
     files: dict[str, Path],
     missing: list[str],

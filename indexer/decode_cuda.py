@@ -51,3 +51,14 @@ class CudaPyAVDecoder(PyAVDecoder):
     def _configure(self, stream: av.video.stream.VideoStream) -> None:
         if self.threads:
             stream.thread_type = "AUTO"
+
+
+def gpu_decoding_unavailable() -> str | None:
+    """Why this machine cannot decode on an NVIDIA GPU, or None when it can."""
+    if not cuda_decoding_built():
+        return "the installed PyAV's FFmpeg has no CUDA support"
+    import torch
+
+    if not torch.cuda.is_available():
+        return "it needs an NVIDIA GPU, and torch sees none here"
+    return None

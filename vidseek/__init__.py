@@ -1,1 +1,100 @@
-"""vidseek: self-hosted text-to-video search."""
+"""vidseek: self-hosted text-to-video search.
+
+The Python API is small::
+
+    import vidseek
+
+    with vidseek.open_library("my-library") as library:     # model: vidseek-demo by default
+        report = library.index(["~/Videos"])                 # incremental, by content hash
+        for clip in library.search("a red circle", k=5):     # any language the model reads
+            print(clip.video_id, clip.path, clip.start, clip.end, clip.score)
+
+``open_library`` returns a ``Session``: one library bound to one model. Results are ``Clip``
+values. Every error raised on purpose is a ``VidseekError`` (tree in ``vidseek.core.errors``).
+Names are loaded on first use, so ``import vidseek`` costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "open_library": "vidseek.session",
+    "Session": "vidseek.session",
+    "Clip": "vidseek.core.types",
+    "VideoRecord": "vidseek.core.types",
+    "ModelIdentity": "vidseek.core.types",
+    "IndexOptions": "vidseek.indexer.options",
+    "IndexReport": "vidseek.indexer.pipeline",
+    "SearchOptions": "vidseek.search.query",
+    "VidseekError": "vidseek.core.errors",
+    "ModelError": "vidseek.core.errors",
+    "UnknownModel": "vidseek.core.errors",
+    "WeightsUnavailable": "vidseek.core.errors",
+    "ModelMismatch": "vidseek.core.errors",
+    "LibraryError": "vidseek.core.errors",
+    "CatalogError": "vidseek.core.errors",
+    "IndexCorrupt": "vidseek.core.errors",
+    "VideoNotFound": "vidseek.core.errors",
+    "DecodeError": "vidseek.core.errors",
+    "DecodeTimeout": "vidseek.core.errors",
+    "QueryError": "vidseek.core.errors",
+}
+
+__all__ = [
+    "CatalogError",
+    "Clip",
+    "DecodeError",
+    "DecodeTimeout",
+    "IndexCorrupt",
+    "IndexOptions",
+    "IndexReport",
+    "LibraryError",
+    "ModelError",
+    "ModelIdentity",
+    "ModelMismatch",
+    "QueryError",
+    "SearchOptions",
+    "Session",
+    "UnknownModel",
+    "VideoNotFound",
+    "VideoRecord",
+    "VidseekError",
+    "WeightsUnavailable",
+    "open_library",
+]
+
+if TYPE_CHECKING:
+    from vidseek.core.errors import (
+        CatalogError,
+        DecodeError,
+        DecodeTimeout,
+        IndexCorrupt,
+        LibraryError,
+        ModelError,
+        ModelMismatch,
+        QueryError,
+        UnknownModel,
+        VideoNotFound,
+        VidseekError,
+        WeightsUnavailable,
+    )
+    from vidseek.core.types import Clip, ModelIdentity, VideoRecord
+    from vidseek.indexer.options import IndexOptions
+    from vidseek.indexer.pipeline import IndexReport
+    from vidseek.search.query import SearchOptions
+    from vidseek.session import Session, open_library
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vidseek' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,194 @@
+"""One open library bound to one model: the Python API, and what the CLI, server and eval share.
+
+A ``Session`` resolves where the library lives and which model it uses, opens the library on
+first use and loads the encoder only when something is encoded, so listing videos never pays
+for a model. ``vidseek.open_library`` is the documented way to get one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from vidseek.core.library import Library
+    from vidseek.core.types import Clip, Encoder, VideoRecord
+    from vidseek.indexer.options import IndexOptions
+    from vidseek.indexer.pipeline import IndexReport, ProgressListener
+    from vidseek.search.query import Searcher, SearchOptions
+
+
+def default_home() -> Path:
+    """``$VIDSEEK_HOME`` if set, else the user data dir (e.g. ~/.local/share/vidseek)."""
+    env = os.environ.get("VIDSEEK_HOME")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("vidseek", appauthor=False))
+
+
+def resolve_model_spec(explicit: str | None, library: Library) -> str:
+    """The model asked for, else the one the library was built with, else the default."""
+    from vidseek.core.models.presets import DEMO_MODEL
+
+    recorded = library.model
+    return explicit or (recorded.label if recorded else DEMO_MODEL)
+
+
+class Session:
+    """An open library and the model it is searched with.
+
+    ``home`` is the library folder (default: ``$VIDSEEK_HOME``, else the user data dir);
+    ``model`` a model spec such as ``"vidseek-demo"`` or ``"ViT-B-32:laion2b_s34b_b79k"``
+    (default: the library's own model, else ``vidseek-demo``); ``catalog_url`` a SQLAlchemy
+    URL when the catalog lives outside the folder (PostgreSQL for many writers).
+    """
+
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | None = None,
+        *,
+        model: str | None = None,
+        catalog_url: str | None = None,
+        notify: Callable[[str], None] | None = None,
+        rebuild_in_background: bool = False,
+    ) -> None:
+        self.home = Path(home).expanduser() if home is not None else default_home()
+        self.model_spec = model
+        self.catalog_url = catalog_url
+        self.notify = notify
+        self.rebuild_in_background = rebuild_in_background
+        self._library: Library | None = None
+        self._encoder: Encoder | None = None
+        self._searcher: Searcher | None = None
+
+    # -- what the session holds, each made on first use --------------------------------------
+
+    def library(self, read_only: bool = False) -> Library:
+        """The library store (catalog + vector index), opened once."""
+        if self._library is None:
+            from vidseek.core.library import Library
+
+            self._library = Library.open(
+                self.home,
+                catalog_url=self.catalog_url,
+                read_only=read_only,
+                notify=self.notify,
+                rebuild_in_background=self.rebuild_in_background,
+            )
+        return self._library
+
+    def resolved_model(self) -> str:
+        """The model spec this session encodes with (see ``resolve_model_spec``)."""
+        return resolve_model_spec(self.model_spec, self.library())
+
+    def encoder(self) -> Encoder:
+        """The model's encoder, loaded on first use (the one heavy step)."""
+        if self._encoder is None:
+            from vidseek.core.models.factory import load_encoder
+
+            self._encoder = load_encoder(self.resolved_model())
+        return self._encoder
+
+    def searcher(self) -> Searcher:
+        """Text and image search over the library with this session's model."""
+        if self._searcher is None:
+            from vidseek.search.query import Searcher
+
+            self._searcher = Searcher(self.library(), self.encoder())
+        return self._searcher
+
+    # -- the Python API ----------------------------------------------------------------------
+
+    def index(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        options: IndexOptions | None = None,
+        progress: ProgressListener | None = None,
+        prune: bool = False,
+    ) -> IndexReport:
+        """Index the videos under ``paths`` (files or folders, recursive, incremental).
+
+        Unchanged files are skipped by content hash; a bad file is reported in the returned
+        ``IndexReport`` and never stops the others.
+        """
+        from vidseek.indexer.pipeline import index_paths
+
+        report = index_paths(
+            self.library(),
+            self.encoder(),
+            [Path(p).expanduser() for p in paths],
+            options=options,
+            progress=progress,
+            prune=prune,
+        )
+        self._searcher = None  # sees the new vectors
+        return report
+
+    def search(self, text: str, k: int = 10, **filters: object) -> list[Clip]:
+        """The ``k`` best moments for ``text``: each a ``Clip`` with ``video_id``, ``path``,
+        ``start``, ``end`` (seconds) and ``score``. ``filters`` are ``SearchOptions`` fields
+        (``per_video``, ``video_ids``, ``min_score``, ...)."""
+        return self.searcher().search_text(text, self._options(k, filters))
+
+    def search_image(
+        self, image: str | os.PathLike[str] | np.ndarray, k: int = 10, **filters: object
+    ) -> list[Clip]:
+        """The ``k`` moments that look most like ``image`` (a file path or an HxWx3 array)."""
+        if isinstance(image, os.PathLike):
+            image = os.fspath(image)
+        return self.searcher().search_image(image, self._options(k, filters))
+
+    def videos(self, status: str | None = None) -> list[VideoRecord]:
+        """The library's videos (``status``: ``"indexed"`` or ``"failed"`` to filter)."""
+        return self.library().videos(status=status)
+
+    def remove(self, video_id: int) -> None:
+        """Remove one video and its vectors from the library."""
+        self.library().remove_video(video_id)
+        self._searcher = None
+
+    def close(self) -> None:
+        """Save what is pending and release the library."""
+        self._searcher = None
+        if self._library is not None:
+            self._library.close()
+            self._library = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _options(k: int, filters: dict[str, object]) -> SearchOptions:
+        from vidseek.search.query import SearchOptions
+
+        return SearchOptions(k=k, **filters)  # type: ignore[arg-type]
+
+
+def open_library(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    model: str | None = None,
+    catalog_url: str | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> Session:
+    """Open (or create) the library at ``path`` for indexing and search.
+
+    >>> with vidseek.open_library("my-library") as library:   # doctest: +SKIP
+    ...     library.index(["~/Videos"])
+    ...     for clip in library.search("a red circle", k=5):
+    ...         print(clip.path, clip.start, clip.end, clip.score)
+    """
+    return Session(path, model=model, catalog_url=catalog_url, notify=notify)
+
+
+__all__: Sequence[str] = ["Session", "default_home", "open_library", "resolve_model_spec"]
