@@ -4,11 +4,13 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
-from vidseek.core.library import Library
-from vidseek.core.models import load_encoder
-from vidseek.search.query import Searcher, SearchOptions
 
 from tests.conftest import DEMO_SCENES
+from vidseek.core.library import Library
+from vidseek.core.models import load_encoder
+from vidseek.demo.render import render_frame
+from vidseek.demo.world import describe
+from vidseek.search.query import Searcher, SearchOptions
 
 
 def frame_at(path, seconds: float) -> np.ndarray:
@@ -34,10 +36,22 @@ def test_exact_frame_returns_its_video_and_time(
     assert clips[0].start <= seconds < clips[0].end
 
 
-def test_image_and_matching_text_agree(demo_library):
-    scene = DEMO_SCENES[1][1]  # purple triangle on orange
+SCENES = [(video, scene) for video, scenes in enumerate(DEMO_SCENES) for scene in scenes]
+
+
+@pytest.mark.parametrize(("video", "scene"), SCENES)
+def test_image_and_matching_text_agree(demo_library, demo_videos, video, scene):
+    """A picture of a scene, rendered afresh by the demo world (another size, not a frame of
+    the video), and the words for it both find that scene of that video."""
+    path = str((demo_videos / f"demo_{video}.mp4").resolve())
+    picture = render_frame(scene, (scene.start + scene.end) / 2, width=256, height=256)
+    words = describe(scene.shape, scene.color, scene.background, "en")
     with Library.open(demo_library, read_only=True) as library:
         searcher = Searcher(library, load_encoder("vidseek-demo"))
-        by_text = searcher.search_text("a purple triangle on an orange background")[0]
-    assert by_text.path.endswith("demo_1.mp4")
-    assert by_text.start < scene.end and by_text.end > scene.start
+        by_image = searcher.search_image(picture, SearchOptions(k=1))
+        by_text = searcher.search_text(words, SearchOptions(k=1))
+    for how, clips in (("image", by_image), ("text", by_text)):
+        assert len(clips) == 1, how
+        top = clips[0]
+        assert top.path == path, (how, words, top)
+        assert top.start < scene.end and top.end > scene.start, (how, words, top)
