@@ -52,6 +52,7 @@ class Encoder(Protocol):
     """Turns images and texts into L2-normalised float32 rows of one shared space."""
 
     identity: ModelIdentity
+    batch_size: int  # inputs per model call (a worker loading the same model uses it too)
 
     def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """RGB uint8 arrays of shape (H, W, 3), any size → float32 (n, dim), unit rows."""

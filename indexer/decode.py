@@ -32,6 +32,7 @@ import numpy as np
 from vidseek.core.errors import DecodeError
 from vidseek.core.types import VideoInfo
 from vidseek.indexer.frames import Decoder, FrameBatch
+from vidseek.indexer.seek import first_frame_at
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +212,7 @@ class Progress:
         self.last_end = t + step if self.last_end is None else max(self.last_end, t + step)
 
 
-class PyAVDecoder:
+class PyAVDecoder(Decoder):
     """Sequential decoding with PyAV; converts only the frames it keeps."""
 
     name = "pyav"
@@ -238,6 +239,18 @@ class PyAVDecoder:
             check_complete(header, progress.decoded, progress.last_end)
             if times:
                 yield FrameBatch(np.array(times), np.stack(images), self.name)
+
+    def frame_at(self, path: Path, at: float, short_side: int | None = None) -> FrameBatch:
+        if not math.isfinite(at):
+            raise ValueError(f"time must be finite, got {at}")
+        with self._open(path) as container:
+            stream = video_stream(container)
+            self._configure(stream)
+            frame = first_frame_at(container, stream, at, lambda: _decode_all(container, stream))
+            if frame is None:
+                raise DecodeError("no frames could be decoded")
+            image = _rgb(frame, short_side)
+            return FrameBatch(np.array([frame.time]), image[np.newaxis], self.name)
 
     def _open(self, path: Path) -> av.container.InputContainer:
         return open_container(path)
@@ -307,7 +320,7 @@ def _rgb(frame: av.VideoFrame, short_side: int | None) -> np.ndarray:
     return np.rot90(rgb, quarter_turns) if quarter_turns else rgb
 
 
-class DecordDecoder:
+class DecordDecoder(Decoder):
     """decord: indexes the file, then fetches only the sampled frames. Sanity-checks its output."""
 
     name = "decord"
@@ -371,7 +384,7 @@ class DecordDecoder:
             raise DecodeError(f"bogus timestamps ({times[-1]:.1f} s in a {end:.1f} s file)")
 
 
-class FallbackDecoder:
+class FallbackDecoder(Decoder):
     """Tries each decoder in turn; a later one resumes after the last frame already yielded.
 
     A decoder that fails before yielding anything is simply replaced by the next one; one
@@ -396,6 +409,21 @@ class FallbackDecoder:
             except Exception as e:
                 reasons.append(f"{decoder.name}: {_reason(e)}")
         raise DecodeError(_join(reasons))
+
+    def frame_at(self, path: Path, at: float, short_side: int | None = None) -> FrameBatch:
+        reasons: list[str] = []
+        for decoder in self.decoders:
+            try:
+                return decoder.frame_at(path, at, short_side)
+            except (NotDecodable, MemoryError):
+                raise
+            except Exception as e:
+                reasons.append(f"{decoder.name}: {_reason(e)}")
+        raise DecodeError(_join(reasons))
+
+    def close(self) -> None:
+        for decoder in self.decoders:
+            decoder.close()
 
     def frames(
         self, path: Path, fps: float, short_side: int | None = None, batch_size: int = 32

@@ -63,5 +63,5 @@ class InlineExecutor:
                 except DecodeError as exc:
                     yield item, exc
         finally:
-            if self.decoder is None and hasattr(decoder, "close"):
+            if self.decoder is None:
                 decoder.close()

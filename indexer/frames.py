@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import queue
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Self
 
 import numpy as np
+from vidseek.core.errors import DecodeError
 from vidseek.core.types import VideoInfo
 
 
@@ -26,20 +28,25 @@ class FrameBatch:
     backend: str = ""  # which decoder produced these frames ("decord" or "pyav")
 
 
-class Decoder(Protocol):
-    """Opens one file and yields sampled frames. Raises ``DecodeError`` with a readable reason.
+class Decoder(ABC):
+    """Opens files and yields sampled frames. Raises ``DecodeError`` with a readable reason.
 
-    A decoder that already decodes ahead of its reader by itself and must be driven from one
-    thread only (``IsolatedDecoder``) has a true ``reads_ahead`` attribute; others are run
-    ahead by ``read_ahead``.
+    The whole contract: ``probe`` and ``frames`` (every decoder), ``frame_at`` (one frame,
+    for thumbnails; a decoder that cannot seek says so with a ``DecodeError``), ``close``
+    (release what the decoder holds, e.g. a worker process; nothing by default) and
+    ``reads_ahead``: true for a decoder that already decodes ahead of its reader by itself
+    and must be driven from one thread only (``IsolatedDecoder``); others are run ahead by
+    ``read_ahead``.
     """
 
-    name: str
+    name: str = "decoder"
+    reads_ahead: bool = False
 
+    @abstractmethod
     def probe(self, path: Path) -> VideoInfo:
         """Read container metadata without decoding the whole file."""
-        ...
 
+    @abstractmethod
     def frames(
         self, path: Path, fps: float, short_side: int | None = None, batch_size: int = 32
     ) -> Iterator[FrameBatch]:
@@ -49,7 +56,20 @@ class Decoder(Protocol):
         timestamp falls in it. With ``short_side`` frames are resized (aspect kept) so the
         shorter side equals it, which bounds memory and transfer cost.
         """
-        ...
+
+    def frame_at(self, path: Path, at: float, short_side: int | None = None) -> FrameBatch:
+        """The first frame whose timestamp is at or after ``at`` seconds (the last frame when
+        ``at`` is past the end), as ``frames`` would give it: one frame, its real time."""
+        raise DecodeError(f"the {self.name} decoder cannot fetch a single frame")
+
+    def close(self) -> None:  # noqa: B027 - doing nothing is the right default
+        """Release what the decoder holds; it may still be used afterwards (it reopens)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 _STOP_POLL_S = 0.1  # how often a blocked producer looks whether its reader left

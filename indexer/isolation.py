@@ -41,6 +41,11 @@ _EXIT_OOM = 86  # worker exit code when even reporting MemoryError failed
 _STARTUP_TIMEOUT = 120.0  # seconds for a fresh worker to import and build its decoder
 
 
+class DecoderLost(DecodeError):
+    """The worker process died on the file (crashed, ran out of memory), so the file got no
+    answer; a fresh worker takes the next request."""
+
+
 _BOOTSTRAP = (
     "import sys, json; sys.path[:0] = json.loads(sys.argv[1]); "
     "from vidseek.indexer.isolation import _worker_main; _worker_main(int(sys.argv[2]))"
@@ -96,6 +101,8 @@ def _worker(conn: Connection, factory: Callable[[], Decoder], memory_limit: int 
         try:
             if op == "probe":
                 conn.send(("info", decoder.probe(*args)))
+            elif op == "frame_at":
+                conn.send(("batch", decoder.frame_at(*args)))
             else:
                 for batch in decoder.frames(*args):
                     conn.send(("batch", batch))
@@ -114,7 +121,7 @@ def _worker(conn: Connection, factory: Callable[[], Decoder], memory_limit: int 
             conn.send(("error", f"{type(e).__name__}: {e}"))
 
 
-class IsolatedDecoder:
+class IsolatedDecoder(Decoder):
     """A ``Decoder`` that runs ``inner_factory()`` in a child process with limits.
 
     ``inner_factory`` must be picklable (a top-level function or class). ``timeout`` is the
@@ -160,6 +167,19 @@ class IsolatedDecoder:
             if not finished:
                 self._kill()
 
+    def frame_at(self, path: Path, at: float, short_side: int | None = None) -> FrameBatch:
+        self._request("frame_at", (Path(path), at, short_side))
+        finished = False
+        try:
+            kind, payload = self._receive()
+            finished = True
+            if kind != "batch":
+                raise self._error(kind, payload)
+            return payload
+        finally:
+            if not finished:
+                self._kill()
+
     def frames(
         self, path: Path, fps: float, short_side: int | None = None, batch_size: int = 32
     ) -> Iterator[FrameBatch]:
@@ -192,12 +212,6 @@ class IsolatedDecoder:
             except subprocess.TimeoutExpired:
                 pass
             self._kill()
-
-    def __enter__(self) -> IsolatedDecoder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # --- internals --------------------------------------------------------------------
 
@@ -241,7 +255,7 @@ class IsolatedDecoder:
             except (EOFError, OSError):
                 reason = self._death_reason()
                 self._kill()
-                raise DecodeError(reason) from None
+                raise DecoderLost(reason) from None
         finally:
             self._waited += time.monotonic() - started
 
@@ -269,7 +283,7 @@ class IsolatedDecoder:
     def _error(self, kind: str, payload: Any) -> DecodeError:
         if kind == "memory":
             self._kill()  # a worker that hit MemoryError may be in a bad state
-            return DecodeError(self._memory_message())
+            return DecoderLost(self._memory_message())
         if kind == "timeout":
             return DecodeTimeout(str(payload))
         if kind == "error":

@@ -7,28 +7,25 @@ each batch as it arrives and yields each file's commit as soon as its last batch
 Decoding and encoding overlap; memory stays bounded by the queue (a few batches of frames).
 
 The encoder sees exactly the batches the inline executor gives it (same frames, same
-near-duplicate skipping per file), and each commit is assembled by the same ``embed_video``
-from the recorded batches and vectors, so results equal the inline executor's.
+near-duplicate skipping per file), and each commit is assembled by the same
+``assemble_commit`` from the frame times and vectors, so results equal the inline executor's.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator, Sized
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from vidseek.core.errors import DecodeError
-from vidseek.core.types import Encoder, ModelIdentity, VideoInfo
+from vidseek.core.types import Encoder
 from vidseek.indexer.dedupe import FrameDeduper, per_video_encoder
-from vidseek.indexer.embed import WorkItem, embed_video
+from vidseek.indexer.embed import EncodedFrames, WorkItem, assemble_commit
 from vidseek.indexer.executors import Result, isolated_default_decoder
-from vidseek.indexer.frames import Decoder, FrameBatch, put_unless_stopped
+from vidseek.indexer.frames import Decoder, put_unless_stopped
 from vidseek.indexer.options import IndexOptions
 
 _POLL_S = 0.1  # how often a blocked worker looks whether the job was abandoned
@@ -36,13 +33,11 @@ _POLL_S = 0.1  # how often a blocked worker looks whether the job was abandoned
 
 @dataclass
 class _Partial:
-    """One file in flight: what its decoder said and the frames encoded so far."""
+    """One file in flight: the frames encoded so far, and its encoder."""
 
     item: WorkItem
-    info: VideoInfo
+    encoded: EncodedFrames
     encoder: Encoder | FrameDeduper  # per file: near-duplicate skipping keeps state
-    batches: list[FrameBatch] = field(default_factory=list)  # images dropped once encoded
-    vectors: list[np.ndarray] = field(default_factory=list)
 
 
 class ParallelExecutor:
@@ -173,7 +168,7 @@ def _decode_worker(
     except BaseException as exc:  # noqa: BLE001 - e.g. the decoder could not be built
         put(("fatal", -1, exc))
     finally:
-        if decoder is not None and hasattr(decoder, "close"):
+        if decoder is not None:
             decoder.close()
         put(("exit", -1, None))
 
@@ -197,12 +192,15 @@ def _consume(
         elif kind == "fatal":
             failure = failure or payload
         elif kind == "info":
-            partial[idx] = _Partial(*payload, per_video_encoder(encoder, threshold))
+            item, info = payload
+            partial[idx] = _Partial(
+                item, EncodedFrames(info), per_video_encoder(encoder, threshold)
+            )
         elif kind == "batch":
-            p, n = partial[idx], len(payload.times)
-            p.vectors.append(p.encoder.encode_images(list(payload.images)))
-            p.batches.append(FrameBatch(payload.times, _no_images(n), payload.backend))
-            on_frames(n)
+            p = partial[idx]
+            vectors = p.encoder.encode_images(list(payload.images))
+            p.encoded.add(payload.times, vectors, payload.backend)
+            on_frames(len(payload.times))
         elif kind == "error":
             partial.pop(idx, None)
             finished += 1
@@ -210,53 +208,15 @@ def _consume(
             jobs.feed()
         elif kind == "done":
             finished += 1
-            yield payload, _assemble(partial.pop(idx), encoder, options)
+            yield payload, _assemble(partial.pop(idx), options)
             jobs.feed()
     if finished < jobs.taken or not jobs.exhausted:  # every worker died before the end
         raise RuntimeError(f"decoder workers stopped early: {failure!r}") from failure
 
 
-def _no_images(n: int) -> np.ndarray:
-    return np.zeros((n, 0, 0, 3), dtype=np.uint8)
-
-
-def _assemble(p: _Partial, encoder: Encoder, options: IndexOptions) -> Result:
-    """The file's commit, built by ``embed_video`` itself from the recorded batches (their
-    vectors are final: near-duplicate skipping already happened while encoding)."""
-    replay = _Replay(p.info, p.batches)
-    options = dataclasses.replace(options, skip_similar_frames=None, read_ahead=0)
+def _assemble(p: _Partial, options: IndexOptions) -> Result:
+    """The file's commit, assembled exactly as the inline executor assembles it."""
     try:
-        return embed_video(p.item, _Recorded(encoder.identity, p.vectors), replay, options)
+        return assemble_commit(p.item, p.encoded, options)
     except DecodeError as exc:
         return exc
-
-
-class _Replay:
-    """A decoder that replays one file's recorded probe and batches (images dropped)."""
-
-    name = "replay"
-
-    def __init__(self, info: VideoInfo, batches: list[FrameBatch]) -> None:
-        self.info, self.batches = info, batches
-
-    def probe(self, path: Path) -> VideoInfo:
-        return self.info
-
-    def frames(
-        self, path: Path, fps: float, short_side: int | None = None, batch_size: int = 32
-    ) -> Iterator[FrameBatch]:
-        yield from self.batches
-
-
-class _Recorded:
-    """An encoder that hands back already computed image vectors, batch by batch."""
-
-    def __init__(self, identity: ModelIdentity, vectors: list[np.ndarray]) -> None:
-        self.identity = identity
-        self._vectors = iter(vectors)
-
-    def encode_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        return next(self._vectors)
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError

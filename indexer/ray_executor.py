@@ -78,7 +78,7 @@ class EmbedWorker:
         return True
 
     def _close_decoder(self) -> None:
-        if self.decoder is not None and hasattr(self.decoder, "close"):
+        if self.decoder is not None:
             self.decoder.close()
         self.decoder = None
 
@@ -153,8 +153,12 @@ class _Pool:
         self.actor_class = ray.remote(num_cpus=opts.cpus_per_worker, num_gpus=opts.gpus_per_worker)(
             EmbedWorker
         )
-        batch_size = int(getattr(encoder, "batch_size", 64))
-        self.args = (encoder.identity.label, encoder.identity, batch_size, owner.decoder_factory)
+        self.args = (
+            encoder.identity.label,
+            encoder.identity,
+            encoder.batch_size,
+            owner.decoder_factory,
+        )
         self.per_actor = max(1, opts.in_flight_per_worker)
         self.actors = [self._new_actor() for _ in range(n)]
         self._check_ready()

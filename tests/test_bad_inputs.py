@@ -13,7 +13,7 @@ import pytest
 from vidseek.core.errors import DecodeError, DecodeTimeout
 from vidseek.core.types import VideoInfo
 from vidseek.indexer.decode import default_decoder
-from vidseek.indexer.frames import FrameBatch
+from vidseek.indexer.frames import Decoder, FrameBatch
 from vidseek.indexer.isolation import IsolatedDecoder
 
 REASONS = {
@@ -73,7 +73,7 @@ def test_isolated_decoder_streams_good_files(media: dict[str, Path], isolated: I
 # --- decoder doubles, run in the worker process -----------------------------------------
 
 
-class _Double:
+class _Double(Decoder):
     name = "double"
 
     def probe(self, path: Path) -> VideoInfo:

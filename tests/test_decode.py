@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.conftest import MEDIA_SPECS, SCENES, truth
 from vidseek.core.errors import DecodeError
 from vidseek.core.types import VideoInfo
 from vidseek.demo.world import RGB
@@ -20,9 +22,7 @@ from vidseek.indexer.decode import (
     target_size,
 )
 from vidseek.indexer.decode_fast import FastPyAVDecoder
-from vidseek.indexer.frames import FrameBatch
-
-from tests.conftest import MEDIA_SPECS, SCENES, truth
+from vidseek.indexer.frames import Decoder, FrameBatch
 
 FPS = 2.0
 DECODERS = {
@@ -115,7 +115,7 @@ def test_target_size_and_sampler():
         SlotSampler(0)
 
 
-class _FailsMidway:
+class _FailsMidway(Decoder):
     """Yields the first batch of PyAV's output, then fails like a broken decord would."""
 
     name = "flaky"

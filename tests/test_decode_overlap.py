@@ -15,7 +15,7 @@ from vidseek.core.errors import DecodeError, DecodeTimeout
 from vidseek.core.types import ModelIdentity, VideoInfo
 from vidseek.indexer.decode import default_decoder
 from vidseek.indexer.embed import WorkItem, embed_video
-from vidseek.indexer.frames import FrameBatch, read_ahead
+from vidseek.indexer.frames import Decoder, FrameBatch, read_ahead
 from vidseek.indexer.isolation import IsolatedDecoder
 from vidseek.indexer.options import IndexOptions
 
@@ -29,6 +29,7 @@ class RecordingEncoder:
     """Vectors computed from the pixels; remembers the batches it was given."""
 
     identity = ModelIdentity("test", "recording", 8, 32, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+    batch_size = 64
 
     def __init__(self) -> None:
         self.batches: list[int] = []
@@ -109,7 +110,7 @@ def test_reader_stopping_early_stops_and_closes_the_producer():
     assert threading.active_count() == before
 
 
-class ThreadRecorder:
+class ThreadRecorder(Decoder):
     """A decoder that notes which thread iterates it."""
 
     name = "recorder"

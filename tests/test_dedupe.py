@@ -21,6 +21,7 @@ class Counting:
 
     def __init__(self, encoder) -> None:
         self.encoder, self.identity, self.images = encoder, encoder.identity, 0
+        self.batch_size = encoder.batch_size
 
     def encode_images(self, images):
         self.images += len(images)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from vidseek.core.errors import DecodeError
 from vidseek.core.library import Library
 from vidseek.core.types import ModelIdentity, VideoInfo
@@ -19,7 +20,7 @@ from vidseek.demo.render import generate_library
 from vidseek.indexer.decode import default_decoder
 from vidseek.indexer.embed import WorkItem
 from vidseek.indexer.executors import InlineExecutor
-from vidseek.indexer.frames import FrameBatch
+from vidseek.indexer.frames import Decoder, FrameBatch
 from vidseek.indexer.isolation import IsolatedDecoder
 from vidseek.indexer.options import IndexOptions
 from vidseek.indexer.parallel import ParallelExecutor
@@ -75,7 +76,7 @@ def test_parallel_results_equal_inline(encoder, folder, tmp_path):
 # --- decoder doubles (run in isolated worker processes, so importable by name) -------------
 
 
-class Misbehaves:
+class Misbehaves(Decoder):
     """Decodes normally unless the file name says hang, crash or hog."""
 
     name = "misbehaves"
@@ -119,7 +120,7 @@ def test_hang_crash_and_hog_cost_one_file_each(encoder, folder, tmp_path):
 # --- in-thread doubles: bounded memory and clean shutdown ----------------------------------
 
 
-class Fast:
+class Fast(Decoder):
     """Instantly yields ``n`` one-frame batches per file, counting what it produced."""
 
     name = "fast"
@@ -138,6 +139,7 @@ class Fast:
 
 class SlowEncoder:
     identity = ModelIdentity("slow", "none", 4, 4, (0.5,) * 3, (0.5,) * 3)
+    batch_size = 64
 
     def __init__(self) -> None:
         self.encoded = 0
