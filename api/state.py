@@ -19,7 +19,7 @@ from vidseek.core.errors import ModelError, VidseekError
 from vidseek.core.library import Library
 from vidseek.core.types import Encoder, ModelIdentity
 from vidseek.search.query import Searcher
-from vidseek.session import resolve_model_spec
+from vidseek.session import Session, resolve_model_spec
 
 log = logging.getLogger("vidseek.server")
 
@@ -51,12 +51,14 @@ class ServerState:
         self.lock = threading.RLock()  # guards self.library and self._searcher
         # An outgrown vector index is retrained in a background thread; searches go on
         # against the old one until the new one is swapped in.
-        self.library = library or Library.open(
+        self.session = Session(
             config.home,
+            model=config.model_spec,
             catalog_url=config.catalog_url,
             notify=lambda m: log.warning("%s", m),
             rebuild_in_background=True,
         )
+        self.library = library or self.session.library()
         self.generation = 0  # bumped whenever the searchable content may have changed
         self._encoder: SerializedEncoder | None = None
         self._encoder_lock = threading.Lock()
