@@ -3,7 +3,8 @@
 ``auto`` picks the fastest installed accelerated backend on CPU (bench/encode.py: OpenVINO,
 then ONNX Runtime) and torch on GPUs. Both run the image tower exported from the same torch
 model; each new session is checked against torch (cosine ≥ ``MIN_COSINE``) so vectors stay
-comparable with libraries indexed by torch. Texts always run on torch.
+comparable with libraries indexed by torch. Query texts have their own exported tower
+(``text_encoder``). Importing this module imports no torch: ``BACKENDS`` feeds the CLI's choices.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
 from vidseek.core.errors import ModelError
-from vidseek.core.models import export
-from vidseek.core.models.encoder import ClipEncoder
+
+if TYPE_CHECKING:
+    from vidseek.core.models.encoder import ClipEncoder
 
 ENV = "VIDSEEK_ENCODER_BACKEND"
 ACCELERATED = ("openvino", "onnxruntime")  # fastest first on CPU
@@ -76,6 +79,8 @@ def attach(encoder: ClipEncoder, request: str) -> None:
 
 
 def _runner(name: str, encoder: ClipEncoder) -> ImageRunner:
+    from vidseek.core.models import export
+
     if not encoder.device.startswith("cpu"):
         raise ModelError(f"encoder backend {name!r} runs on CPU only; use device 'cpu' or torch")
     if not _available(name):
@@ -97,6 +102,8 @@ def _runner(name: str, encoder: ClipEncoder) -> ImageRunner:
 
 def _checked(name: str, path: Path, encoder: ClipEncoder) -> ImageRunner:
     """The first runner of ``name`` (fastest precision first) that agrees with torch."""
+    import torch
+
     seeded = torch.Generator().manual_seed(0)  # leaves the caller's RNG alone
     pixels = torch.randn((2, 3, *encoder.preprocess.size), generator=seeded)
     with torch.inference_mode():

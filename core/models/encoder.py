@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
+
 from vidseek.core.models.preprocess import BatchPreprocess
 from vidseek.core.types import ModelIdentity
 

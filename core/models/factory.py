@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import torch
+
 from vidseek.core.errors import ModelError, VidseekError, WeightsUnavailable
 from vidseek.core.models import backends, hub
 from vidseek.core.models.byte_tokenizer import ByteTokenizer

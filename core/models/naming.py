@@ -57,16 +57,11 @@ def resolve(spec: str) -> ResolvedModel:
     spec = spec.strip()
     if not spec:
         raise UnknownModel(f"empty model name; try {DEMO_MODEL!r} or one of: {', '.join(PRESETS)}")
-    if spec.startswith("hf-hub:"):
-        return _resolve_hf_hub(spec)
-    if spec.startswith("local-dir:"):
-        return _resolve_local_dir(spec, Path(spec.removeprefix("local-dir:")))
-    if (Path(spec).expanduser() / CONFIG_NAME).is_file():  # a bare open_clip model folder
-        return _resolve_local_dir(spec, Path(spec))
+    resolved = resolve_without_open_clip(spec)
+    if resolved is not None:
+        return resolved
     name, _, pretrained = spec.partition(":")
     preset = _match_preset(name)
-    if preset == DEMO_MODEL:
-        return _resolve_demo(spec, pretrained)
     if preset is not None:
         if pretrained not in ("", RANDOM):
             raise UnknownModel(
@@ -79,6 +74,23 @@ def resolve(spec: str) -> ResolvedModel:
         resolved = _resolve_arch(spec, *target.split(":", 1))
         return replace(resolved, preset=preset)
     return _resolve_arch(spec, name, pretrained)
+
+
+def resolve_without_open_clip(spec: str) -> ResolvedModel | None:
+    """``resolve(spec)`` for the specs that need only config files (the demo model, hf-hub:,
+    local-dir: and model folders); None for architecture names and presets, whose resolution
+    asks open_clip (and so imports torch)."""
+    spec = spec.strip()
+    if spec.startswith("hf-hub:"):
+        return _resolve_hf_hub(spec)
+    if spec.startswith("local-dir:"):
+        return _resolve_local_dir(spec, Path(spec.removeprefix("local-dir:")))
+    if spec and (Path(spec).expanduser() / CONFIG_NAME).is_file():  # a bare model folder
+        return _resolve_local_dir(spec, Path(spec))
+    name, _, pretrained = spec.partition(":")
+    if _match_preset(name) == DEMO_MODEL:
+        return _resolve_demo(spec, pretrained)
+    return None
 
 
 def _match_preset(name: str) -> str | None:
