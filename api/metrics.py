@@ -99,7 +99,7 @@ class MetricsMiddleware:
                 if not observed:
                     observed = True
                     self.metrics.observe(
-                        scope["method"], _route(scope), status, time.perf_counter() - began
+                        _method(scope), _route(scope), status, time.perf_counter() - began
                     )
             await send(message)
 
@@ -108,11 +108,18 @@ class MetricsMiddleware:
         finally:
             if not observed:
                 self.metrics.observe(
-                    scope["method"], _route(scope), status, time.perf_counter() - began
+                    _method(scope), _route(scope), status, time.perf_counter() - began
                 )
 
 
+# Any client can send any method name; each unknown one would otherwise add ~15 series.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 _FIXED = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/favicon.ico"})
+
+
+def _method(scope: Scope) -> str:
+    method = scope.get("method", "")
+    return method if method in _METHODS else "other"
 
 
 def _route(scope: Scope) -> str:

@@ -72,3 +72,20 @@ def test_unmatched_paths_do_not_explode_label_cardinality(client):
     text = client.get("/metrics").text
     assert "/random/" not in text
     assert 'route="unmatched"' in text
+
+
+def test_unknown_methods_share_one_label_so_series_stay_bounded(client):
+    client.request("BREW", "/search")
+    before = client.get("/metrics").text
+    for i in range(50):
+        client.request(f"M{i:03d}X", "/search")
+        client.request(f"Q{i:03d}", f"/no/such/{i}")
+    client.request("Z" * 8000, "/videos")
+    after = client.get("/metrics").text
+    assert 'method="other"' in after
+    assert "M049X" not in after and "ZZZZ" not in after
+    series = {line.rsplit(" ", 1)[0] for line in after.splitlines() if not line.startswith("#")}
+    old = {line.rsplit(" ", 1)[0] for line in before.splitlines() if not line.startswith("#")}
+    # new series may only come from the fixed label sets (method "other" × routes × statuses)
+    assert all('method="other"' in s or "/metrics" in s for s in series - old), series - old
+    assert len(series - old) < 60
