@@ -12,6 +12,7 @@ from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+
 from vidseek.core.catalog.engine import make_engine
 from vidseek.core.catalog.migrations import SCHEMA_VERSION, check_version, migrate, schema_version
 from vidseek.core.catalog.schema import Frame, Meta, Segment, Video
@@ -324,6 +325,23 @@ class Catalog:
             v = s.scalar(select(Video).where(Video.path == path))
             return _record(v) if v else None
 
+    def video_ids_under(self, prefix: str, status: str | None = None) -> list[int]:
+        """Ids (ascending) of the videos whose path starts with ``prefix``, a plain string
+        (``%`` and ``_`` are literal): a range on the path index, not a scan of every video."""
+        if not prefix:
+            raise ValueError("a path prefix must not be empty")
+        path = Video.path
+        if self.engine.dialect.name == "postgresql":
+            path = path.collate("C")  # code-point order, as the bounds assume (migration 3)
+        q = select(Video.id, Video.status).where(path >= prefix)
+        upper = prefix_upper_bound(prefix)
+        if upper is not None:
+            q = q.where(path < upper)
+        # status is checked here, not in SQL, so the planner never prefers its index
+        with Session(self.engine) as s:
+            rows = s.execute(q).all()
+        return sorted(int(i) for i, st in rows if status is None or st == status)
+
     def videos(
         self, status: str | None = None, limit: int | None = None, offset: int = 0
     ) -> list[VideoRecord]:
@@ -446,6 +464,19 @@ class Catalog:
             except OSError:
                 pass
         return total
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` (code-point order);
+    None when there is none (``prefix`` is all U+10FFFF)."""
+    chars = list(prefix)
+    while chars:
+        code = ord(chars.pop()) + 1
+        if code <= 0x10FFFF:
+            if 0xD800 <= code <= 0xDFFF:  # surrogates cannot be stored: skip past them
+                code = 0xE000
+            return "".join(chars) + chr(code)
+    return None
 
 
 def _stack(blobs: list[bytes], dim: int) -> np.ndarray:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     text,
 )
+
 from vidseek.core.errors import CatalogError
 
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -102,7 +103,21 @@ def _m002_claims(conn: Connection) -> None:
     md.create_all(conn)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_m001_initial, _m002_claims]
+def _m003_path_prefix_index(conn: Connection) -> None:
+    """Index videos.path in code-point order, for path-prefix filters (a range on it).
+
+    SQLite already has one: the UNIQUE index on path compares bytes (BINARY). PostgreSQL's
+    UNIQUE index follows the database collation, where a prefix is not a range.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text('CREATE INDEX ix_videos_path_c ON videos (path COLLATE "C")'))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _m001_initial,
+    _m002_claims,
+    _m003_path_prefix_index,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _meta = Table(

@@ -29,6 +29,7 @@ class Video(Base):
     __table_args__ = {"sqlite_autoincrement": True}  # never reuse ids
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    # unique, so indexed; PostgreSQL also has ix_videos_path_c (path COLLATE "C"), migration 3
     path: Mapped[str] = mapped_column(Text, unique=True)
     content_hash: Mapped[str] = mapped_column(String(128), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
