@@ -11,14 +11,19 @@ from collections.abc import Callable, Hashable
 from pathlib import PurePath
 
 import numpy as np
+
 from vidseek.api.errors import ApiError
 from vidseek.api.schemas import Moment, SearchParams, SearchResponse, VideoGroup
 from vidseek.api.state import ServerState
 from vidseek.api.urls import stream_url, thumbnail_url
-from vidseek.core.errors import VideoNotFound
+from vidseek.core.errors import QueryError, VideoNotFound
 from vidseek.core.lru import LruCache
 from vidseek.core.types import Clip
+from vidseek.search.filters import allowed_videos
+from vidseek.search.grouping import VideoGroup as ClipGroup
+from vidseek.search.paging import Page
 from vidseek.search.query import Searcher, SearchOptions
+from vidseek.search.results import page_of, ranking_per_video
 
 CACHE_ENTRIES = 64
 
@@ -40,12 +45,13 @@ def run_search(
 ) -> SearchResponse:
     """Rank clips for one query (``embed`` turns it into a vector) and cut out one page."""
     generation = state.refresh()
-    with state.lock:
-        empty = state.library.count_videos("indexed") == 0
-        allowed = None if empty else _allowed_videos(state, params)
+    # Catalog reads only: the library's catalog has its own connections, so these run
+    # outside the lock that guards the vector index, and other searches go on meanwhile.
+    empty = state.library.count_videos("indexed") == 0
+    allowed = None if empty else _allowed_videos(state, params)
     if empty or allowed == ():
         return _page(params, [], query_text, library_empty=empty)
-    per_video = params.per_video if params.group_by == "clip" else None
+    per_video = ranking_per_video(params.group_by, params.per_video)
     key = (query_key, per_video, allowed, params.min_score, generation)
     clips = cache.get(key)
     if clips is None:
@@ -82,39 +88,29 @@ def _search_vector(
 
 def _allowed_videos(state: ServerState, params: SearchParams) -> tuple[int, ...] | None:
     """The video ids the filters allow (sorted), or None when nothing is filtered."""
-    if params.video_ids is None and params.path_prefix is None:
-        return None
-    ids: set[int] | None = set(params.video_ids) if params.video_ids is not None else None
-    if params.path_prefix is not None:
-        prefixes = tuple(params.path_prefix)
-        matching = {
-            v.id for v in state.library.videos(status="indexed") if v.path.startswith(prefixes)
-        }
-        ids = matching if ids is None else ids & matching
-    return tuple(sorted(ids or ()))
+    try:
+        return allowed_videos(state.library, params.video_ids, params.path_prefix)
+    except QueryError as exc:
+        raise ApiError(422, str(exc), "invalid_request") from None
 
 
 def _page(
     params: SearchParams, clips: list[Clip], query: str | None, *, library_empty: bool
 ) -> SearchResponse:
+    page: Page = page_of(clips, params.offset, params.k, params.group_by, params.per_video)
     results: list[Moment] = []
     groups: list[VideoGroup] = []
     if params.group_by == "video":
-        all_groups = _groups(clips, params.per_video)
-        total = len(all_groups)
-        groups = all_groups[params.offset : params.offset + params.k]
+        groups = [_group(g, page.offset + i + 1) for i, g in enumerate(page.items)]
     else:
-        total = len(clips)
-        window = clips[params.offset : params.offset + params.k]
-        results = [moment(c, params.offset + i + 1) for i, c in enumerate(window)]
-    end = params.offset + params.k
+        results = [moment(c, page.offset + i + 1) for i, c in enumerate(page.items)]
     return SearchResponse(
         query=query,
         group_by=params.group_by,
-        total=total,
-        offset=params.offset,
-        k=params.k,
-        next_offset=end if end < total else None,
+        total=page.total,
+        offset=page.offset,
+        k=page.k,
+        next_offset=page.next_offset,
         library_empty=library_empty,
         results=results,
         groups=groups,
@@ -136,25 +132,16 @@ def moment(clip: Clip, rank: int) -> Moment:
     )
 
 
-def _groups(clips: list[Clip], per_video: int | None) -> list[VideoGroup]:
-    by_video: dict[int, list[Clip]] = {}
-    for clip in clips:  # best first, so each group's first clip is its best
-        by_video.setdefault(clip.video_id, []).append(clip)
-    groups = []
-    for rank, (video_id, video_clips) in enumerate(by_video.items(), 1):
-        best = video_clips[0]
-        shown = video_clips[:per_video] if per_video else video_clips
-        groups.append(
-            VideoGroup(
-                rank=rank,
-                video_id=video_id,
-                path=best.path,
-                title=PurePath(best.path).name,
-                score=round(best.score, 6),
-                clip_count=len(video_clips),
-                thumbnail_url=thumbnail_url(best.segment_ids[0]),
-                stream_url=stream_url(video_id, best.start),
-                clips=[moment(c, i + 1) for i, c in enumerate(shown)],
-            )
-        )
-    return groups
+def _group(group: ClipGroup, rank: int) -> VideoGroup:
+    best = group.best
+    return VideoGroup(
+        rank=rank,
+        video_id=group.video_id,
+        path=group.path,
+        title=PurePath(group.path).name,
+        score=round(group.score, 6),
+        clip_count=group.clip_count,
+        thumbnail_url=thumbnail_url(best.segment_ids[0]),
+        stream_url=stream_url(group.video_id, best.start),
+        clips=[moment(c, i + 1) for i, c in enumerate(group.clips)],
+    )

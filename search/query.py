@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from vidseek.core.errors import ModelMismatch, QueryError
 from vidseek.core.library import Library
 from vidseek.core.lru import LruCache
 from vidseek.core.types import Clip, Encoder
 from vidseek.search.clips import cap_per_video, merge_hits
+from vidseek.search.filters import allowed_videos
 
 MAX_K = 1000
 MAX_QUERY_CHARS = 2000
@@ -22,6 +24,7 @@ class SearchOptions:
     per_video: int | None = None  # at most this many clips of one video
     video_ids: tuple[int, ...] | None = None  # restrict to these videos
     min_score: float | None = None  # drop clips scoring below this cosine similarity
+    path_prefixes: tuple[str, ...] | None = None  # only videos whose path starts with one
 
     def validate(self) -> None:
         if not 1 <= self.k <= MAX_K:
@@ -30,6 +33,8 @@ class SearchOptions:
             raise QueryError(f"per_video must be at least 1, got {self.per_video}")
         if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:
             raise QueryError(f"min_score is a cosine similarity in [-1, 1], got {self.min_score}")
+        if isinstance(self.path_prefixes, str):
+            raise QueryError("path_prefixes is a tuple of prefixes, not one string")
 
 
 class QueryEmbedder:
@@ -88,12 +93,17 @@ class Searcher:
         """Fetch hits until ``k`` clips survive merging, filters and the per-video cap."""
         options = options or SearchOptions()
         options.validate()
+        video_ids = options.video_ids
+        if options.path_prefixes is not None:
+            video_ids = allowed_videos(self.library, video_ids, options.path_prefixes)
+            if not video_ids:
+                return []
         total = self.library.stats_segments()
         fetch = min(total, max(options.k * 4, 32))
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         paths: dict[int, str] = {}  # kept across widening rounds: each video is looked up once
         while True:
-            hits = self.library.search_vectors(query, fetch, options.video_ids)[0]
+            hits = self.library.search_vectors(query, fetch, video_ids)[0]
             if options.min_score is not None:
                 hits = [h for h in hits if h.score >= options.min_score]
             for vid in {h.video_id for h in hits} - paths.keys():
