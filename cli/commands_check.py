@@ -6,12 +6,16 @@ import json
 import sys
 
 import click
+
 from vidseek.cli.context import AppContext
 from vidseek.core.check import CheckReport, check_library, repair_library
 from vidseek.core.library import Library
 
 
-@click.command("check")
+@click.command(
+    "check",
+    short_help="Verify the library (catalog, vector index, files); --repair fixes what it can.",
+)
 @click.option("--repair", is_flag=True, help="Fix what can be fixed from the catalog.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option(

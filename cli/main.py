@@ -1,4 +1,8 @@
-"""The ``vidseek`` command line: nouns and verbs over one library."""
+"""The ``vidseek`` command line: nouns and verbs over one library.
+
+Commands are imported only when one runs (or its own ``--help`` is shown), so ``vidseek
+--help`` and ``vidseek videos list`` never import what only indexing or search needs.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,70 @@ import sys
 from pathlib import Path
 
 import click
-from vidseek.api.command import serve_command
-from vidseek.cli.commands_check import check_command
-from vidseek.cli.commands_demo import demo_command
-from vidseek.cli.commands_eval import eval_command
-from vidseek.cli.commands_index import index_command
-from vidseek.cli.commands_info import info_command, models_group
-from vidseek.cli.commands_search import search_command
-from vidseek.cli.commands_videos import videos_group
-from vidseek.cli.context import AppContext, default_home, single_query_threads
+
+from vidseek.cli.global_options import GLOBAL_OPTIONS, add_global_options
 from vidseek.core.errors import VidseekError
-from vidseek.core.models.backends import BACKENDS as ENCODER_BACKENDS
 from vidseek.core.models.backends import ENV as ENCODER_BACKEND_ENV
 
+# name -> ("module:attribute", short help shown by `vidseek --help`); tests/test_cli_startup.py
+# checks each short help against the command's own.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "index": (
+        "vidseek.cli.commands_index:index_command",
+        "Index video files and folders (recursively).",
+    ),
+    "search": (
+        "vidseek.cli.commands_search:search_command",
+        "Search the library by TEXT (any language the model knows) or by --image.",
+    ),
+    "videos": (
+        "vidseek.cli.commands_videos:videos_group",
+        "List, show and remove videos in the library.",
+    ),
+    "info": (
+        "vidseek.cli.commands_info:info_command",
+        "Show the library's location, model, counts and sizes on disk.",
+    ),
+    "models": ("vidseek.cli.commands_info:models_group", "Models vidseek can use."),
+    "demo": (
+        "vidseek.cli.commands_demo:demo_command",
+        "Generate demo videos, index them with the bundled model, and run example searches.",
+    ),
+    "serve": (  # by name only: the CLI never imports the server until `serve` runs
+        "vidseek.api.command:serve_command",
+        "Serve the search API (OpenAPI at /openapi.json, docs at /docs) and the web page at /.",
+    ),
+    "eval": (
+        "vidseek.cli.commands_eval:eval_command",
+        "Measure retrieval quality on annotated videos, through the real index and search path.",
+    ),
+    "check": (
+        "vidseek.cli.commands_check:check_command",
+        "Verify the library (catalog, vector index, files); --repair fixes what it can.",
+    ),
+}
 
-class _Group(click.Group):
-    """Turns every deliberate vidseek error into one clear line and exit status 2."""
+
+class LazyGroup(click.Group):
+    """Imports a command when it is invoked; turns every deliberate vidseek error into one
+    clear line and exit status 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(load_command(cmd_name), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, _short_help(ctx, self, name, limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -31,39 +83,29 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
         finally:
-            app = ctx.obj
-            if isinstance(app, AppContext):
-                app.close()
+            close = getattr(ctx.obj, "close", None)
+            if close is not None:
+                close()
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--library",
-    "home",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Library folder. Default: $VIDSEEK_HOME, else the user data dir.",
-)
-@click.option(
-    "--model",
-    "model_spec",
-    envvar="VIDSEEK_MODEL",
-    help="Model as NAME[:PRETRAINED] or a preset (see `vidseek models list`). "
-    "Default: the model the library was built with, else vidseek-demo.",
-)
-@click.option(
-    "--catalog-url",
-    envvar="VIDSEEK_CATALOG_URL",
-    help="SQLAlchemy URL of the catalog (e.g. postgresql+psycopg://…). "
-    "Default: catalog.sqlite inside the library folder.",
-)
-@click.option(
-    "--encoder-backend",
-    envvar=ENCODER_BACKEND_ENV,
-    type=click.Choice(ENCODER_BACKENDS, case_sensitive=False),
-    help="What runs the image encoder on CPU: openvino or onnxruntime (the open_clip model "
-    "exported, same vectors within cosine 0.999) or torch. Default auto: the fastest "
-    "installed (see `vidseek models list`). Queries always run on torch.",
-)
+def load_command(name: str) -> click.Command:
+    """Import the command ``name`` and give its leaf commands the global options."""
+    import importlib
+
+    module, _, attribute = COMMANDS[name][0].partition(":")
+    command = getattr(importlib.import_module(module), attribute)
+    add_global_options(command)
+    return command
+
+
+def _short_help(ctx: click.Context, group: click.Group, name: str, limit: int) -> str:
+    if name in group.commands:  # already loaded (or added by hand): ask the command itself
+        return group.commands[name].get_short_help_str(limit)
+    return click.utils.make_default_short_help(COMMANDS[name][1], limit)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@GLOBAL_OPTIONS
 @click.version_option(package_name="vidseek")
 @click.pass_context
 def cli(
@@ -82,26 +124,14 @@ def cli(
       vidseek index ~/Videos           index a folder (recursive, incremental)
       vidseek search "a dog on a beach"
       vidseek videos list
+
+    The options above are also accepted after the command (`vidseek search "x" --library L`).
     """
-    single_query_threads()
+    from vidseek.cli.context import AppContext
+
     if encoder_backend:  # every encoder of this process (jobs, server, demo) reads it
         os.environ[ENCODER_BACKEND_ENV] = encoder_backend.lower()
-    ctx.obj = AppContext(
-        home=home or default_home(), model_spec=model_spec, catalog_url=catalog_url
-    )
-
-
-cli.add_command(index_command)
-cli.add_command(search_command)
-cli.add_command(videos_group)
-cli.add_command(info_command)
-cli.add_command(models_group)
-
-
-cli.add_command(demo_command)
-cli.add_command(serve_command)
-cli.add_command(eval_command)
-cli.add_command(check_command)
+    ctx.obj = AppContext(home, model_spec=model_spec, catalog_url=catalog_url)
 
 
 def main() -> None:

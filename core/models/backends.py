@@ -16,19 +16,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from vidseek.core.errors import ModelError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # neither numpy nor torch at import: the CLI reads BACKENDS for --help
+    import numpy as np
+
     from vidseek.core.models.encoder import ClipEncoder
+
+    ImageRunner = Callable[[np.ndarray], np.ndarray]
 
 ENV = "VIDSEEK_ENCODER_BACKEND"
 ACCELERATED = ("openvino", "onnxruntime")  # fastest first on CPU
 BACKENDS = ("auto", "torch", *ACCELERATED)
 MIN_COSINE = 0.999
 
-ImageRunner = Callable[[np.ndarray], np.ndarray]
 logger = logging.getLogger(__name__)
 
 
