@@ -1,7 +1,8 @@
 """Test helpers for the HTTP API: a small generated library, and a live uvicorn server.
 
-The library (a few short 160x120 videos indexed with ``vidseek-demo:random``, or the trained
-demo model when asked) is built once per test session and copied for tests that change it.
+The library (a few short 160x120 videos indexed with ``vidseek-demo:random`` by default, or
+with the bundled trained demo model: ``built_library(DEMO_MODEL)``) is built once per test
+session and copied for tests that change it.
 The server runs in a thread on a free 127.0.0.1 port and is always stopped.
 """
 
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+
 from vidseek.api import ServerConfig, create_app
 
 RANDOM_MODEL = "vidseek-demo:random"
@@ -46,18 +48,11 @@ class BuiltLibrary:
         return replace(self, home=dest)
 
 
-def demo_weights_available() -> bool:
-    try:
-        from vidseek.core.models import load_encoder
-
-        load_encoder(DEMO_MODEL)
-        return True
-    except Exception:
-        return False
-
-
 def built_library(model: str = RANDOM_MODEL, n_videos: int = 3, seed: int = 7) -> BuiltLibrary:
-    """Generate ``n_videos`` short videos and index them with ``model`` (once per session)."""
+    """Generate ``n_videos`` short videos and index them with ``model`` (once per session).
+
+    The default is random weights (fast, for mechanics); tests that check relevance pass
+    ``DEMO_MODEL``, which must load (its weights are bundled) or the test fails."""
     return _build(model, n_videos, seed)
 
 

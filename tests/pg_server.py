@@ -18,22 +18,17 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
+from typing import NoReturn
 
-import pytest
+from tests.conftest import skip_or_fail_in_ci
 
 ENV_URL = "VIDSEEK_TEST_PG_URL"
 _counter = itertools.count()
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     """Fail in CI (the server is part of the test environment there), skip locally."""
-    if _in_ci():
-        pytest.fail(f"PostgreSQL tests cannot run: {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL tests need a server: {reason}")
+    skip_or_fail_in_ci(f"PostgreSQL tests need a server: {reason}")
 
 
 def _bindir() -> Path | None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
+from tests.conftest import skip_or_fail_in_ci
 from vidseek.cli.main import cli
 from vidseek.core.errors import VidseekError
 from vidseek.core.library import Library
@@ -21,7 +23,10 @@ from vidseek.indexer.options import IndexOptions
 from vidseek.indexer.pipeline import index_paths
 from vidseek.indexer.ray_executor import RayExecutor, RayOptions
 
-ray = pytest.importorskip("ray")
+try:
+    import ray
+except ImportError:
+    skip_or_fail_in_ci("needs Ray (pip install -e '.[test]' installs it)")
 
 DEMO = "vidseek-demo:random"
 
