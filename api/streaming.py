@@ -11,6 +11,7 @@ from pathlib import Path
 from stat import S_ISREG
 
 from fastapi.responses import Response, StreamingResponse
+
 from vidseek.api.errors import ApiError
 
 CHUNK = 256 * 1024
@@ -38,32 +39,38 @@ def content_type(path: Path) -> str:
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
     """Inclusive (first, last) byte of a single ``bytes=`` range; None for "the whole file".
 
-    Multiple ranges are answered with the whole file (allowed by RFC 9110). A malformed or
-    unsatisfiable range raises a 416 ``ApiError``.
+    As RFC 9110 allows, a header this server does not use is ignored (the whole file, 200):
+    another unit, several ranges, a malformed or backwards range. Only a range that starts
+    past the end (or asks for the last 0 bytes) is unsatisfiable: a 416 ``ApiError``.
     """
-    if "," in header:
-        return None
     match = _RANGE.match(header)
-    bad = ApiError(
+    if match is None or "," in header:
+        return None
+    first_s, last_s = match.groups()
+    if not first_s and not last_s:
+        return None
+    unsatisfiable = ApiError(
         416,
         f"range {header[:100]!r} cannot be satisfied: the file has {size} bytes",
         headers={"Content-Range": f"bytes */{size}"},
     )
-    if match is None:
-        raise bad
-    first_s, last_s = match.groups()
-    if not first_s and not last_s:
-        raise bad
     if not first_s:  # suffix: the last N bytes
-        length = int(last_s)
+        length = _number(last_s)
         if length == 0 or size == 0:
-            raise bad
+            raise unsatisfiable
         return max(size - length, 0), size - 1
-    first = int(first_s)
-    last = int(last_s) if last_s else size - 1
-    if first >= size or last < first:
-        raise bad
+    first = _number(first_s)
+    if last_s and _number(last_s) < first:
+        return None
+    if first >= size:
+        raise unsatisfiable
+    last = _number(last_s) if last_s else size - 1
     return first, min(last, size - 1)
+
+
+def _number(digits: str) -> int:
+    # int() refuses strings over 4300 digits; any offset past 2**63 is past every file's end.
+    return int(digits) if len(digits) <= 18 else 10**18
 
 
 def _read(path: Path, first: int, length: int) -> Iterator[bytes]:

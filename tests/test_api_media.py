@@ -55,7 +55,7 @@ def test_range_requests_return_the_exact_bytes(client, video, header, first, las
     assert int(response.headers["content-length"]) == end - start + 1
 
 
-@pytest.mark.parametrize("header", ["bytes=999999999-", "bytes=20-10", "bytes=-0", "items=0-1"])
+@pytest.mark.parametrize("header", ["bytes=999999999-", "bytes=-0", "bytes=" + "9" * 5000 + "-"])
 def test_unsatisfiable_ranges_are_416(client, video, header):
     meta, data = video
     response = client.get(meta["stream_url"], headers={"Range": header})
