@@ -101,7 +101,7 @@ def load_command(name: str) -> click.Command:
 def _short_help(ctx: click.Context, group: click.Group, name: str, limit: int) -> str:
     if name in group.commands:  # already loaded (or added by hand): ask the command itself
         return group.commands[name].get_short_help_str(limit)
-    return click.utils.make_default_short_help(COMMANDS[name][1], limit)
+    return click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
