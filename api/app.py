@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+
 from vidseek.api import routes_jobs, routes_media, routes_search, routes_system, routes_videos
 from vidseek.api.auth import ApiKeyMiddleware
 from vidseek.api.config import ServerConfig
@@ -89,6 +90,7 @@ def create_app(config: ServerConfig, library: Library | None = None) -> FastAPI:
                 log.error("could not load the model: %s", exc)
         yield
         await run_in_threadpool(svc.jobs.shutdown)
+        await run_in_threadpool(svc.thumbnails.close)
         svc.state.close()
 
     app = FastAPI(
@@ -106,13 +108,13 @@ def create_app(config: ServerConfig, library: Library | None = None) -> FastAPI:
     app.include_router(routes_system.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    # Middleware: the last added runs first.
-    app.add_middleware(ApiKeyMiddleware, keys=config.api_keys)
+    # Middleware: the last added runs first. The key is checked before any body is read.
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=config.max_body_bytes,
         upload_paths={"/search/image": config.max_upload_bytes},
     )
+    app.add_middleware(ApiKeyMiddleware, keys=config.api_keys)
     if config.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -14,6 +14,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
 from vidseek.api.errors import error_response
 
 COOKIE = "vidseek_key"
@@ -38,7 +39,7 @@ def _headers(scope: Scope) -> dict[str, str]:
 def presented_key(scope: Scope) -> bytes | None:
     """The raw bytes of the key the request carries (header, or cookie for media reads)."""
     headers = _headers(scope)
-    if "x-api-key" in headers:
+    if headers.get("x-api-key", "").strip():  # an empty header never hides a Bearer token
         return headers["x-api-key"].strip().encode("latin-1")
     auth = headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 
@@ -26,19 +27,19 @@ def check_index_path(raw: str, roots: Sequence[Path]) -> Path:
     pure = PurePath(raw)
     if ".." in pure.parts:
         raise ApiError(400, f"'..' is not allowed in paths: {raw!r}", "bad_path")
-    candidate = Path(raw).expanduser() if pure.is_absolute() else roots[0] / pure
+    candidate = Path(os.path.abspath(Path(raw) if pure.is_absolute() else roots[0] / pure))
+    # Outside the roots is one answer, whether or not the path exists there.
+    outside = ApiError(403, f"{raw!r} is outside the media roots", "outside_media_roots")
+    if not any(candidate.is_relative_to(root) for root in roots):
+        raise outside
     try:
         resolved = candidate.resolve(strict=True)
     except FileNotFoundError as exc:
         raise ApiError(404, f"no such file or folder: {raw!r}", "path_not_found") from exc
     except (OSError, RuntimeError) as exc:  # symlink loops, permissions
-        raise ApiError(400, f"cannot resolve {raw!r}: {exc}", "bad_path") from exc
+        raise ApiError(400, f"cannot resolve {raw!r}", "bad_path") from exc
     if not any(resolved.is_relative_to(root) for root in roots):
-        raise ApiError(
-            403,
-            f"{raw!r} is outside the media roots ({', '.join(map(str, roots))})",
-            "outside_media_roots",
-        )
+        raise outside
     return resolved
 
 

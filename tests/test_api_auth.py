@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from vidseek.api.auth import key_matches
-from vidseek.api.config import load_api_keys
 
 from tests.api_server import built_library, live_server, server_config
+from vidseek.api.auth import key_matches
+from vidseek.api.config import load_api_keys
 
 KEYS = ("first-key-0123456789", "second-key-ÄÖÜ-9876")
 
@@ -124,3 +124,23 @@ def test_key_loading_and_comparison(tmp_path):
     keys = [b"alpha", b"beta"]
     assert key_matches("beta", keys) and not key_matches("bet", keys)
     assert not key_matches("", keys)
+
+
+def test_an_empty_api_key_header_does_not_hide_a_bearer_token(client):
+    headers = {"X-API-Key": "", "Authorization": f"Bearer {KEYS[0]}"}
+    assert client.get("/videos", headers=headers).status_code == 200
+
+
+def test_the_key_is_checked_before_the_body_is_read(server):
+    """A keyless client announcing 10 MB gets 401 at once; nothing waits for the body."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(server.base_url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as conn:
+        conn.sendall(
+            b"POST /search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 10000000\r\n\r\n" + b"{" * 1000
+        )
+        answer = conn.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:200]

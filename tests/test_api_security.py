@@ -164,7 +164,6 @@ def test_model_mismatch_is_409(monkeypatch, tmp_path):
     import dataclasses
 
     import vidseek.core.models
-
     from tests.api_server import RANDOM_MODEL
 
     real = vidseek.core.models.load_encoder(RANDOM_MODEL)
@@ -208,3 +207,23 @@ def test_odd_but_valid_queries_are_answered(client):
     json_type = {"content-type": "application/json"}
     nan = client.post("/search", content=b'{"q": "x", "min_score": NaN}', headers=json_type)
     assert nan.status_code == 422
+
+
+def test_outside_the_roots_is_one_answer_whether_or_not_the_path_exists(client, layout):
+    answers = [_index(client, p) for p in ("/etc/shadow", "/no/such/path", "/etc")]
+    assert {r.status_code for r in answers} == {403}
+    assert (
+        len(
+            {
+                r.json()["error"]["message"].replace(p, "")
+                for r, p in zip(answers, ("/etc/shadow", "/no/such/path", "/etc"), strict=True)
+            }
+        )
+        == 1
+    )
+    for response in answers:
+        assert str(layout["root"]) not in response.text
+
+
+def test_a_missing_path_inside_the_roots_is_404(client):
+    assert _index(client, "inbox/missing.mp4").status_code == 404
