@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
+
 from vidseek.cli.context import AppContext
 from vidseek.core.errors import QueryError
 from vidseek.core.types import Clip
+from vidseek.search.grouping import GROUP_BY, GroupBy, VideoGroup
+from vidseek.search.paging import Page, result_window
 from vidseek.search.query import Searcher, SearchOptions
+from vidseek.search.results import page_of, ranking_per_video
 
 
 @click.command("search")
@@ -26,6 +32,26 @@ from vidseek.search.query import Searcher, SearchOptions
 @click.option("--per-video", type=int, help="At most this many clips of one video.")
 @click.option("--video", "video_ids", type=int, multiple=True, help="Only this video id (repeat).")
 @click.option("--min-score", type=float, help="Drop clips with a lower cosine similarity.")
+@click.option(
+    "--path-prefix",
+    "path_prefixes",
+    multiple=True,
+    metavar="PREFIX",
+    help="Only videos whose path starts with PREFIX (repeat); a folder: the videos inside it.",
+)
+@click.option(
+    "--offset",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Skip this many results: the next page of -k 10 is --offset 10.",
+)
+@click.option(
+    "--group-by",
+    type=click.Choice(GROUP_BY),
+    default="clip",
+    show_default=True,
+    help="video: one result per video, with its matching clips (--per-video caps those).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_obj
 def search_command(
@@ -37,6 +63,9 @@ def search_command(
     per_video: int | None,
     video_ids: tuple[int, ...],
     min_score: float | None,
+    path_prefixes: tuple[str, ...],
+    offset: int,
+    group_by: GroupBy,
     as_json: bool,
 ) -> None:
     """Search the library by TEXT (any language the model knows) or by --image.
@@ -47,12 +76,19 @@ def search_command(
       vidseek search "una estrella amarilla" -k 5 --per-video 1
       vidseek search --image frame.jpg --json
       vidseek search --batch queries.txt > results.jsonl
+      vidseek search "a dog on a beach" --path-prefix ~/holidays/ --group-by video
+      vidseek search "a dog on a beach" -k 10 --offset 10
     """
     given = [x is not None for x in (text, image, batch)]
     if sum(given) != 1:
         raise click.UsageError("give exactly one of TEXT, --image FILE or --batch FILE")
+    paging = Paging(offset, k, group_by, per_video)
     options = SearchOptions(
-        k=k, per_video=per_video, video_ids=video_ids or None, min_score=min_score
+        k=result_window(offset, k),  # pages are cut from one ranked window, as in the server
+        per_video=ranking_per_video(group_by, per_video),
+        video_ids=video_ids or None,
+        min_score=min_score,
+        path_prefixes=tuple(absolute_prefix(p) for p in path_prefixes) or None,
     )
     library = app.library()  # not read-only: a rebuilt index snapshot is saved once, not per query
     if library.model is None:
@@ -62,9 +98,8 @@ def search_command(
         for line in batch:
             query = line.strip()
             if query:
-                click.echo(
-                    json.dumps(_payload(query, _run(searcher, query, options)), ensure_ascii=False)
-                )
+                result = _run(searcher, query, options)
+                click.echo(json.dumps(_payload(query, result, paging), ensure_ascii=False))
         return
     query = text if text is not None else str(image)
     clips = (
@@ -73,9 +108,9 @@ def search_command(
         else searcher.search_image(image, options)
     )
     if as_json:
-        click.echo(json.dumps(_payload(query, clips), ensure_ascii=False))
+        click.echo(json.dumps(_payload(query, clips, paging), ensure_ascii=False))
     else:
-        print_clips(clips)
+        print_page(paging.page(clips))
 
 
 def _run(searcher: Searcher, query: str, options: SearchOptions) -> list[Clip] | str:
@@ -85,10 +120,55 @@ def _run(searcher: Searcher, query: str, options: SearchOptions) -> list[Clip] |
         return str(exc)
 
 
-def _payload(query: str, result: list[Clip] | str) -> dict[str, object]:
+@dataclass(frozen=True)
+class Paging:
+    """Which page of the ranked window to show, and how (clips or videos)."""
+
+    offset: int
+    k: int
+    group_by: GroupBy
+    per_video: int | None
+
+    def page(self, clips: list[Clip]) -> Page[Clip] | Page[VideoGroup]:
+        return page_of(clips, self.offset, self.k, self.group_by, self.per_video)
+
+
+def absolute_prefix(prefix: str) -> str:
+    """A prefix as the catalog stores paths (absolute); a folder gets a trailing separator,
+    so ``holidays`` means the videos inside it, not ``holidays2/``."""
+    expanded = os.path.expanduser(prefix)
+    absolute = str(Path(expanded).absolute())
+    if expanded.endswith(os.sep) or Path(absolute).is_dir():
+        absolute = absolute.rstrip(os.sep) + os.sep
+    return absolute
+
+
+def _payload(query: str, result: list[Clip] | str, paging: Paging) -> dict[str, object]:
     if isinstance(result, str):
         return {"query": query, "results": [], "error": result}
-    return {"query": query, "results": [c.to_json() for c in result]}
+    page = paging.page(result)
+    items = [_group_json(g) if isinstance(g, VideoGroup) else g.to_json() for g in page.items]
+    grouped = paging.group_by == "video"
+    return {
+        "query": query,
+        "results": [] if grouped else items,
+        "groups": items if grouped else [],
+        "group_by": paging.group_by,
+        "total": page.total,
+        "offset": page.offset,
+        "k": page.k,
+        "next_offset": page.next_offset,
+    }
+
+
+def _group_json(group: VideoGroup) -> dict[str, object]:
+    return {
+        "video_id": group.video_id,
+        "path": group.path,
+        "score": round(group.score, 6),
+        "clip_count": group.clip_count,
+        "clips": [c.to_json() for c in group.clips],
+    }
 
 
 def timestamp(seconds: float) -> str:
@@ -97,10 +177,25 @@ def timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{sec:04.1f}"
 
 
-def print_clips(clips: list[Clip]) -> None:
-    if not clips:
-        click.echo("no matching clips")
+def print_page(page: Page[Clip] | Page[VideoGroup]) -> None:
+    if not page.items:
+        click.echo("no matching clips" if page.offset == 0 else "no more results")
         return
-    for rank, clip in enumerate(clips, 1):
-        span = f"{timestamp(clip.start)}-{timestamp(clip.end)}"
-        click.echo(f"{rank:3d}  {clip.score:6.3f}  {span}  {clip.path}  (video {clip.video_id})")
+    for rank, item in enumerate(page.items, page.offset + 1):
+        if isinstance(item, VideoGroup):
+            clips = f"{item.clip_count} clip{'s' if item.clip_count != 1 else ''}"
+            click.echo(
+                f"{rank:3d}  {item.score:6.3f}  {item.path}  (video {item.video_id}, {clips})"
+            )
+            for clip in item.clips:
+                click.echo(f"     {clip.score:6.3f}  {_span(clip)}")
+        else:
+            click.echo(
+                f"{rank:3d}  {item.score:6.3f}  {_span(item)}  {item.path}  (video {item.video_id})"
+            )
+    if page.next_offset is not None:
+        click.echo(f"more: --offset {page.next_offset}")
+
+
+def _span(clip: Clip) -> str:
+    return f"{timestamp(clip.start)}-{timestamp(clip.end)}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from vidseek.core.errors import QueryError
+from vidseek.search.query import MAX_K
 
 T = TypeVar("T")
 
@@ -36,9 +37,11 @@ def check_page(offset: int, k: int) -> None:
         raise QueryError(f"k must be at least 1, got {k}")
 
 
-def result_window(offset: int, k: int, at_least: int = RESULT_WINDOW, at_most: int = 1000) -> int:
+def result_window(offset: int, k: int, at_least: int = RESULT_WINDOW, at_most: int = MAX_K) -> int:
     """Clips to rank so that the page ``offset``..``offset + k`` can be cut from them."""
     check_page(offset, k)
+    if k > at_most:
+        raise QueryError(f"k must be at most {at_most}, got {k}")
     return min(max(at_least, offset + k), at_most)
 
 
