@@ -110,6 +110,7 @@ def test_thumbnail_is_a_small_jpeg_of_the_moment(monkeypatch):
 
 def test_thumbnails_of_search_results(client):
     moments = client.get("/search", params={"q": "a green star", "k": 3}).json()["results"]
+    assert len(moments) == 3
     for moment in moments:
         response = client.get(moment["thumbnail_url"])
         assert response.status_code == 200 and response.content[:2] == b"\xff\xd8"
