@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from vidseek.api import routes_jobs, routes_media, routes_search, routes_system, routes_videos
 from vidseek.api.auth import ApiKeyMiddleware
 from vidseek.api.config import ServerConfig
+from vidseek.api.connections import InFlightLimitMiddleware
 from vidseek.api.errors import install_error_handlers
 from vidseek.api.headers import SecurityHeadersMiddleware
 from vidseek.api.jobs import JobManager
@@ -124,5 +125,6 @@ def create_app(config: ServerConfig, library: Library | None = None) -> FastAPI:
             expose_headers=["Content-Range", "Accept-Ranges", "Content-Length"],
         )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(InFlightLimitMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=svc.metrics)
     return app

@@ -69,6 +69,7 @@ def serve_command(
 
     from vidseek.api import ServerConfig, create_app
     from vidseek.api.config import load_api_keys, normalise_origins
+    from vidseek.api.connections import uvicorn_options
     from vidseek.indexer.decode_cuda import gpu_decoding_unavailable
 
     reason = gpu_decode and gpu_decoding_unavailable()
@@ -96,7 +97,5 @@ def serve_command(
         host=host,
         port=port,
         log_level=log_level,
-        proxy_headers=False,
-        limit_concurrency=256,  # beyond this, 503 instead of an ever-growing queue
-        timeout_keep_alive=5,
+        **uvicorn_options(),
     )
