@@ -25,7 +25,8 @@ def normalize_prefix(prefix: str) -> str:
 
 
 def videos_under(library: Library, prefixes: Iterable[str]) -> set[int]:
-    """Ids of the indexed videos whose path starts with any of ``prefixes``.
+    """Ids of the videos whose path starts with any of ``prefixes`` (failed ones too: they
+    have no vectors, so they add no results).
 
     Reads the catalog only (its own connection), so callers need not hold a lock that guards
     the library's vector index.
@@ -34,7 +35,7 @@ def videos_under(library: Library, prefixes: Iterable[str]) -> set[int]:
     for prefix in {normalize_prefix(p) for p in prefixes}:
         if "\0" in prefix:  # no file path holds one (and PostgreSQL text cannot)
             continue
-        found.update(library.catalog.video_ids_under(prefix, status="indexed"))
+        found.update(library.catalog.video_ids_under(prefix))
     return found
 
 
