@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidseek.api.schemas import FileResult, Job
+from vidseek.core.errors import VidseekError
 from vidseek.core.library import Library
 from vidseek.core.types import Encoder
 from vidseek.indexer.frames import Decoder
@@ -25,7 +26,12 @@ from vidseek.indexer.pipeline import FileOutcome, IndexOptions, index_paths
 
 log = logging.getLogger("vidseek.server")
 KEEP_FINISHED = 100
+MAX_QUEUED = 16
 MAX_FAILURES_SHOWN = 100
+
+
+class QueueFull(Exception):
+    """Too many jobs are waiting already."""
 
 
 class JobCancelled(Exception):
@@ -165,6 +171,9 @@ class JobManager:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidseek-index")
 
     def submit(self, paths: list[Path], fps: float) -> JobRecord:
+        """Queue a job; ``QueueFull`` when ``MAX_QUEUED`` jobs are already waiting."""
+        if self.counts()["queued"] >= MAX_QUEUED:
+            raise QueueFull(f"{MAX_QUEUED} index jobs are already waiting; try again later")
         job_id = f"job-{next(self._ids)}-{secrets.token_hex(4)}"
         job = JobRecord(id=job_id, paths=[str(p) for p in paths])
         job.on_file_done = self._on_progress
@@ -229,9 +238,12 @@ class JobManager:
             job.state = "succeeded"
         except JobCancelled:
             job.state = "cancelled"
-        except Exception as exc:  # a job must end with a state, whatever happened
+        except VidseekError as exc:  # deliberate, worded for users
+            log.warning("index job %s failed: %s", job.id, exc)
+            job.state, job.error = "failed", str(exc)
+        except Exception:  # a job must end with a state; internals (SQL, paths) stay in the log
             log.exception("index job %s failed", job.id)
-            job.state, job.error = "failed", str(exc) or type(exc).__name__
+            job.state, job.error = "failed", "the job failed unexpectedly; see the server log"
         finally:
             job.current_file = None
             job.finished_at, job._t_end = time.time(), time.monotonic()

@@ -40,6 +40,8 @@ def check_index_path(raw: str, roots: Sequence[Path]) -> Path:
         raise ApiError(400, f"cannot resolve {raw!r}", "bad_path") from exc
     if not any(resolved.is_relative_to(root) for root in roots):
         raise outside
+    if not (resolved.is_dir() or resolved.is_file()):  # a FIFO or device would block a reader
+        raise ApiError(400, f"{raw!r} is neither a regular file nor a folder", "bad_path")
     return resolved
 
 

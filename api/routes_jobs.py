@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
+
 from vidseek.api.errors import ApiError
+from vidseek.api.jobs import QueueFull
 from vidseek.api.paths import check_index_path
 from vidseek.api.schemas import ErrorResponse, IndexRequest, Job, JobList
 from vidseek.api.services import Services, services
@@ -22,10 +24,11 @@ NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such job"}}
     responses={
         400: {"model": ErrorResponse, "description": "Malformed path (e.g. '..')"},
         403: {"model": ErrorResponse, "description": "Outside the media roots, or disabled"},
-        404: {"model": ErrorResponse, "description": "Path does not exist"},
+        404: {"model": ErrorResponse, "description": "Path does not exist inside the roots"},
         409: {"model": ErrorResponse, "description": "Library built with another model"},
         413: {"model": ErrorResponse, "description": "Body too large"},
         422: {"model": ErrorResponse, "description": "Invalid body"},
+        429: {"model": ErrorResponse, "description": "Too many jobs waiting"},
     },
 )
 def start_index(body: IndexRequest, svc: Annotated[Services, Depends(services)]) -> Job:
@@ -37,7 +40,11 @@ def start_index(body: IndexRequest, svc: Annotated[Services, Depends(services)])
     roots = svc.state.config.resolved_roots
     paths = list(dict.fromkeys(check_index_path(p, roots) for p in body.paths))
     svc.state.searcher()  # the library refuses another model: ModelMismatch → 409, before any work
-    return svc.jobs.submit(paths, body.fps).to_model()
+    try:
+        job = svc.jobs.submit(paths, body.fps)
+    except QueueFull as exc:
+        raise ApiError(429, str(exc), "too_many_jobs", headers={"Retry-After": "30"}) from exc
+    return job.to_model()
 
 
 @router.get("/jobs", response_model=JobList)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,9 +50,16 @@ def discover(paths: Sequence[Path]) -> list[Path]:
 
 
 def content_hash(path: Path) -> str:
-    """SHA-256 hex digest of the file's bytes, read in 1 MiB chunks."""
+    """SHA-256 hex digest of the file's bytes, read in 1 MiB chunks.
+
+    Anything but a regular file (a FIFO, a device) is an ``OSError``, raised before a single
+    byte is read: opening a FIFO for reading would otherwise block until a writer comes.
+    """
     digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
         while chunk := f.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

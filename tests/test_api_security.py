@@ -227,3 +227,14 @@ def test_outside_the_roots_is_one_answer_whether_or_not_the_path_exists(client, 
 
 def test_a_missing_path_inside_the_roots_is_404(client):
     assert _index(client, "inbox/missing.mp4").status_code == 404
+
+
+def test_a_fifo_is_refused_before_any_job_is_queued(client, layout):
+    fifo = layout["root"] / "pipe.mp4"
+    os.mkfifo(fifo)
+    try:
+        response = _index(client, "pipe.mp4")
+        assert response.status_code == 400
+        assert "regular file" in response.json()["error"]["message"]
+    finally:
+        fifo.unlink()
