@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, PlainTextResponse
+
 from vidseek.api.metrics import gauge
 from vidseek.api.schemas import Health
 from vidseek.api.services import Services, services
@@ -22,9 +23,14 @@ def health(svc: Annotated[Services, Depends(services)]) -> Health:
         videos = library.count_videos("indexed")
         model = library.model
     running = svc.jobs.counts()["running"]
-    return Health(
-        status="ok", videos=videos, model=model.label if model else None, jobs_running=running
-    )
+    label = public_model_label(model.label) if model else None
+    return Health(status="ok", videos=videos, model=label, jobs_running=running)
+
+
+def public_model_label(label: str) -> str:
+    """The model's label without a local path (``/health`` answers anyone): ``NAME:local``."""
+    name, _, source = label.partition(":")
+    return f"{name}:local" if source.startswith(("/", "~")) or "/" in name else label
 
 
 @router.get(

@@ -89,3 +89,19 @@ def test_unknown_methods_share_one_label_so_series_stay_bounded(client):
     # new series may only come from the fixed label sets (method "other" × routes × statuses)
     assert all('method="other"' in s or "/metrics" in s for s in series - old), series - old
     assert len(series - old) < 60
+
+
+@pytest.mark.parametrize(
+    "label,public",
+    [
+        ("vidseek-demo:bundled", "vidseek-demo:bundled"),
+        ("ViT-B-32:laion2b_s34b_b79k", "ViT-B-32:laion2b_s34b_b79k"),
+        ("hf-hub:timm/ViT-B-16-SigLIP", "hf-hub:timm/ViT-B-16-SigLIP"),
+        ("local-dir:/srv/models/mine", "local-dir:local"),
+        ("ViT-B-32:/home/me/weights.pt", "ViT-B-32:local"),
+    ],
+)
+def test_health_never_shows_a_local_model_path(label, public):
+    from vidseek.api.routes_system import public_model_label
+
+    assert public_model_label(label) == public
