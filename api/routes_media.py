@@ -7,13 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
+
 from vidseek.api.errors import ApiError
 from vidseek.api.schemas import MAX_ID, ErrorResponse
 from vidseek.api.services import Services, services
 from vidseek.api.streaming import file_response
-from vidseek.api.thumbnails import ThumbnailError
+from vidseek.api.thumbnails import ThumbnailError, ThumbnailUnavailable
 
 router = APIRouter(tags=["media"])
+RETRY_AFTER_S = 30  # a thumbnail whose decode hung or crashed: when to ask again
 VIDEO_RESPONSES = {
     206: {"description": "Partial content (Range request)"},
     404: {"model": ErrorResponse, "description": "No such video, or its file is gone"},
@@ -47,6 +49,7 @@ def stream_video(
         200: {"content": {"image/jpeg": {}}, "description": "A JPEG of the moment"},
         404: {"model": ErrorResponse, "description": "No such segment, or no frame"},
         422: {"model": ErrorResponse, "description": "Invalid parameters"},
+        503: {"model": ErrorResponse, "description": "The decoder hung or failed; retry later"},
     },
 )
 async def segment_thumbnail(
@@ -62,6 +65,13 @@ async def segment_thumbnail(
         data = await run_in_threadpool(
             svc.thumbnails.get, (segment_id, ref.content_hash), FsPath(ref.path), middle
         )
+    except ThumbnailUnavailable as exc:
+        raise ApiError(
+            503,
+            f"thumbnail of segment {segment_id} unavailable for now: {exc}",
+            "thumbnail_unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        ) from exc
     except ThumbnailError as exc:
         raise ApiError(404, f"no thumbnail for segment {segment_id}: {exc}", "no_frame") from exc
     return Response(

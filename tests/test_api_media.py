@@ -83,29 +83,20 @@ def test_missing_video_is_404(client):
     assert response.json()["error"]["code"] == "video_not_found"
 
 
-def test_thumbnail_is_a_small_jpeg_of_the_moment(monkeypatch):
-    from vidseek.api import thumbnails
-
-    decoded: list[float] = []
-    grab_frame = thumbnails.grab_frame
-
-    def counting(path, at):
-        decoded.append(at)
-        return grab_frame(path, at)
-
-    monkeypatch.setattr(thumbnails, "grab_frame", counting)
+def test_thumbnail_is_a_small_jpeg_of_the_moment():
     # A server of its own, so that no other test has filled its thumbnail cache.
     with live_server(server_config(built_library())) as server, server.client() as client:
+        thumbnails = server.app.state.services.thumbnails
         meta = client.get("/videos").json()["videos"][0]
         segment = client.get(f"/videos/{meta['id']}").json()["segments"][1]
         response = client.get(segment["thumbnail_url"])
         assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
         image = Image.open(io.BytesIO(response.content))
         assert image.format == "JPEG" and max(image.size) <= 320 and image.size[0] > 0
-        assert len(decoded) == 1  # the first request decodes the frame
+        assert thumbnails.decodes == 1  # the first request decodes the frame
         again = client.get(segment["thumbnail_url"])
         assert again.status_code == 200 and again.content == response.content
-        assert len(decoded) == 1  # the second is served from the cache
+        assert thumbnails.decodes == 1  # the second is served from the cache
 
 
 def test_thumbnails_of_search_results(client):
