@@ -19,9 +19,11 @@ router = APIRouter(tags=["system"])
 @router.get("/health", response_model=Health)
 def health(svc: Annotated[Services, Depends(services)]) -> Health:
     """Liveness and a glance at the library (never needs an API key)."""
-    with svc.state.locked() as library:
-        videos = library.count_videos("indexed")
-        model = library.model
+    # No library lock: the catalog answers each call on its own connection, and /health must
+    # answer while a search or an index job holds the lock.
+    library = svc.state.library
+    videos = library.count_videos("indexed")
+    model = library.model
     running = svc.jobs.counts()["running"]
     label = public_model_label(model.label) if model else None
     return Health(status="ok", videos=videos, model=label, jobs_running=running)

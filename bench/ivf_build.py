@@ -20,11 +20,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 import torch
-from vidseek.core.index_kinds import choose_index_kind
-from vidseek.core.vector_index import FaissIndex, training_sample
 
 from bench.common import print_machine, table
 from bench.query import DIM, clustered
+from vidseek.core.faiss_index import FaissIndex, training_sample
+from vidseek.core.index_kinds import choose_index_kind
 
 BATCH = 100_000
 

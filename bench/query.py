@@ -34,10 +34,11 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from vidseek.core.index_kinds import IndexSpec, choose_index_kind, ivf_lists
-from vidseek.core.vector_index import INDEX_FILE, FaissIndex, training_sample
 
 from bench.common import print_machine, table
+from vidseek.core.faiss_index import FaissIndex, training_sample
+from vidseek.core.index_kinds import IndexSpec, choose_index_kind, ivf_lists
+from vidseek.core.snapshot import INDEX_FILE
 
 DIM = 512
 

@@ -1,10 +1,11 @@
 """Verifying a library (catalog ↔ vector snapshot ↔ files on disk) and repairing it.
 
-``check_library`` looks at what is on disk, not at what ``Library.open`` made of it (open
+``check_library`` looks at what is on disk, not at what ``Library`` made of it (loading
 rebuilds a bad snapshot in memory): the catalog's own integrity and orphan rows, the snapshot
-files (manifest, sha256 checksum, model, ids and every vector against the catalog), left-over
-temp files of an interrupted save, and every catalog entry's file (still there, same size).
-Failed entries are listed but are not problems.
+(judged by ``snapshot.verify``, the function the library's load uses, so both give the same
+reason), every vector against the catalog, left-over temp files of an interrupted save, and
+every catalog entry's file (still there, same size). Failed entries are listed but are not
+problems.
 
 ``repair_library`` fixes what the catalog (the source of truth) can fix: orphan rows are
 dropped, the snapshot is rebuilt and saved atomically, temp files are removed. Missing or
@@ -21,9 +22,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from vidseek.core.errors import IndexCorrupt
+
+from vidseek.core import snapshot
 from vidseek.core.library import Library
-from vidseek.core.vector_index import MANIFEST_FILE, FaissIndex
+from vidseek.core.vector_index import VectorIndex
 
 # Kinds of problems; the first group --repair fixes.
 FIXABLE = frozenset({"snapshot", "vectors", "orphans", "temp-file"})
@@ -84,7 +86,7 @@ def check_library(
         "segments": len(table.ids),
     }
     _check_snapshot(library, table.ids, report, sample, seed)
-    for tmp in sorted(library.index_dir.glob(".*.tmp")):
+    for tmp in snapshot.temp_files(library.index_dir):
         report.add("temp-file", f"left-over temp file of an interrupted save: {tmp.name}")
     if files:
         _check_files(states, report)
@@ -97,27 +99,31 @@ def _check_snapshot(
     model = library.catalog.model()
     if model is None:
         return
+    verdict = snapshot.verify(library.index_dir, model, ids, library.index_factory)
+    if verdict.snapshot is None:
+        assert verdict.problem is not None
+        report.add("snapshot", snapshot.describe(verdict.problem))
+        return
+    index = verdict.snapshot.index
     try:
-        index, manifest = FaissIndex.load(library.index_dir)
-    except IndexCorrupt as exc:
-        missing = not (library.index_dir / MANIFEST_FILE).exists()
-        report.add("snapshot", "vector index snapshot is missing" if missing else str(exc))
-        return
+        _compare_vectors(library, index, ids, report, sample, seed)
+    finally:
+        index.close()
+
+
+def _compare_vectors(
+    library: Library,
+    index: VectorIndex,
+    ids: np.ndarray,
+    report: CheckReport,
+    sample: int | None,
+    seed: int,
+) -> None:
+    """Every (or a sample of) vector in the verified ``index`` against the catalog's."""
+    model = library.catalog.model()
+    assert model is not None
     report.counts["index"] = index.ntotal
-    built_with = (manifest.get("model") or {}).get("identity")
-    if built_with != model.to_json() or index.dim != model.dim:
-        report.add("snapshot", "vector index was built with another model than the catalog's")
-        return
-    index_ids = index.ids()
-    extra = np.setdiff1d(index_ids, ids)
-    lacking = np.setdiff1d(ids, index_ids)
-    if len(extra) or len(lacking):
-        report.add(
-            "snapshot",
-            f"vector index is stale: {len(lacking)} catalog segments missing from it, "
-            f"{len(extra)} segments in it that the catalog does not have",
-        )
-    common = np.intersect1d(index_ids, ids)
+    common = ids
     if sample is not None and sample < len(common):
         picked = random.Random(seed).sample(range(len(common)), sample)
         common = np.sort(common[picked])
@@ -161,15 +167,15 @@ def repair_library(library: Library, report: CheckReport) -> list[str]:
         n = library.delete_orphans()
         done.append(f"dropped orphan frame/segment rows ({n} segments)")
     if kinds & {"snapshot", "vectors", "orphans"}:
-        now = CheckReport()  # opening writable may already have rebuilt the snapshot
+        library.load_index()  # rebuilds a snapshot that fails ``snapshot.verify``, saying why
+        now = CheckReport()
         _check_snapshot(library, library.catalog.segment_table().ids, now, None, 0)
         if now.problems:
             n = library.rebuild_index()
             done.append(f"rebuilt the vector index from the catalog ({n} segments)")
     stale = {p.detail.rsplit(": ", 1)[-1] for p in report.problems if p.kind == "temp-file"}
-    for tmp in library.index_dir.glob(".*.tmp"):
-        stale.add(tmp.name)
-    for name in sorted(stale):  # opening writable may already have removed them
+    stale.update(tmp.name for tmp in snapshot.temp_files(library.index_dir))
+    for name in sorted(stale):  # loading the index writable may already have removed them
         with contextlib.suppress(OSError):
             (library.index_dir / name).unlink(missing_ok=True)
             done.append(f"removed left-over temp file {name}")

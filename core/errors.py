@@ -1,20 +1,28 @@
 """The exception tree. Every error vidseek raises on purpose is a ``VidseekError``.
 
-VidseekError
-├── ModelError
-│   ├── UnknownModel          name matches no preset, open_clip config or local file
-│   └── WeightsUnavailable    weights could not be downloaded or read
-├── ModelMismatch             library was built with another model
-├── LibraryError
-│   ├── CatalogError          catalog unreadable, or its schema is newer than this code
-│   └── IndexCorrupt          vector index on disk is unreadable or disagrees with the catalog
+Messages are neutral: they say what is wrong in the library's terms and never name a command
+line flag or an HTTP status. Errors a user can act on carry structured fields, so that each
+front end adds its own hint (the CLI ``cli/hints.py``, the HTTP API ``api/errors.py``).
+
+VidseekError                  anything vidseek raises deliberately; ``str(exc)`` is for users
+├── ModelError                a model could not be resolved or loaded
+│   ├── UnknownModel          the name matches no preset, open_clip config or local file
+│   └── WeightsUnavailable    the weights could not be downloaded or read
+├── ModelMismatch             the library holds vectors of another model than the one asked
+│                             for (fields: library_model, requested_model, differences)
+├── LibraryError              the library on disk is unusable as it is (or opened read-only)
+│   ├── CatalogError          the catalog is unreadable, or its schema is newer than this code
+│   └── IndexCorrupt          a vector index snapshot is unreadable or disagrees with its
+│                             manifest (a library rebuilds it from the catalog on load)
 ├── VideoNotFound             no video with that id
-├── DecodeError               a file could not be decoded (reason in the message)
+├── DecodeError               a file could not be decoded (the reason is the message)
 │   └── DecodeTimeout         the decoder worker ran past its wall-clock limit
-└── QueryError                empty/oversized query, bad image, bad options
+└── QueryError                the query is empty or too long, a bad image, or bad options
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class VidseekError(Exception):
@@ -34,7 +42,34 @@ class WeightsUnavailable(ModelError):
 
 
 class ModelMismatch(VidseekError):
-    """The library was built with a different model than the one asked for."""
+    """Vectors of one model were about to meet another model's.
+
+    ``library_model`` is the label of the model the library (or the reference side) was built
+    with, ``requested_model`` the label of the one asked for, ``differences`` what differs
+    (e.g. "dim 512 != 768"), ``library`` where the library is, if known. ``message``
+    overrides the neutral sentence built from those fields."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        library_model: str | None = None,
+        requested_model: str | None = None,
+        differences: Sequence[str] = (),
+        library: str | None = None,
+    ) -> None:
+        self.library_model = library_model
+        self.requested_model = requested_model
+        self.differences = tuple(differences)
+        self.library = library
+        super().__init__(message or self._describe())
+
+    def _describe(self) -> str:
+        where = f"the library at {self.library}" if self.library else "the library"
+        text = f"{where} was built with model {self.library_model}, not {self.requested_model}"
+        if self.differences:
+            text += f" ({'; '.join(self.differences)})"
+        return text
 
 
 class LibraryError(VidseekError):
@@ -46,7 +81,7 @@ class CatalogError(LibraryError):
 
 
 class IndexCorrupt(LibraryError):
-    """The vector index on disk is unreadable or disagrees with the catalog."""
+    """A vector index snapshot is unreadable or disagrees with its manifest."""
 
 
 class VideoNotFound(VidseekError):

@@ -10,6 +10,10 @@ sample of the catalog's vectors, and a save notices when the library has outgrow
 and builds a new one: inline (CLI jobs), or, with ``rebuild_in_background``, in a thread that
 swaps it in under the lock when done while searches go on against the old one (the server).
 A crash mid-rebuild leaves the old snapshot in place (snapshots are written atomically).
+
+The vector index is opened lazily, on the first call that needs it (a search, a write, a
+rebuild): reading the catalog alone (listing videos, counting) neither imports faiss nor
+loads the snapshot. The index is any ``VectorIndex`` its factory makes (default: FAISS).
 """
 
 from __future__ import annotations
@@ -23,21 +27,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from vidseek.core import snapshot
 from vidseek.core.catalog import Catalog, SegmentRow, SegmentTable
 from vidseek.core.catalog.catalog import FileState
-from vidseek.core.errors import IndexCorrupt, LibraryError, ModelMismatch
+from vidseek.core.errors import LibraryError, ModelMismatch
 from vidseek.core.index_kinds import KINDS, IndexSpec, choose_index_kind, memory_budget_from_env
-from vidseek.core.rerank import PREFIX as RERANK_PREFIX
 from vidseek.core.rerank import remove_stale_spills
+from vidseek.core.snapshot import SnapshotLock
 from vidseek.core.types import Hit, ModelIdentity, VideoCommit, VideoRecord
-from vidseek.core.vector_index import (
-    INDEX_FILE,
-    MANIFEST_FILE,
-    FaissIndex,
-    SnapshotLock,
-    ids_sha256,
-    training_sample,
-)
+from vidseek.core.vector_index import VectorIndex, VectorIndexFactory
 
 __all__ = ["FileState", "Library", "LibraryStats", "SegmentRow"]
 
@@ -61,6 +60,13 @@ class LibraryStats:
     home: Path
 
 
+def default_index_factory() -> VectorIndexFactory:
+    """FAISS, imported on first use (importing faiss takes a while)."""
+    from vidseek.core.faiss_index import FAISS
+
+    return FAISS
+
+
 def _empty_table() -> SegmentTable:
     z = np.zeros(0, dtype=np.int64)
     return SegmentTable(z, z, z.astype(np.float64), z.astype(np.float64))
@@ -77,8 +83,10 @@ class Library:
         notify: Callable[[str], None],
         memory_budget: int | None = None,
         rebuild_in_background: bool = False,
+        index_factory: VectorIndexFactory | None = None,
     ) -> None:
         self.home = home
+        self._index_factory = index_factory
         self.memory_budget = (
             memory_budget if memory_budget is not None else memory_budget_from_env()
         )
@@ -91,7 +99,8 @@ class Library:
         self._index_dir = home / INDEX_DIR
         self._flock = SnapshotLock(self._index_dir, create=not read_only)
         self._lock = threading.RLock()
-        self._index: FaissIndex | None = None
+        self._loaded = False  # the index and table reflect the snapshot or catalog
+        self._index: VectorIndex | None = None
         self._table = _empty_table()
         self._manifest_bytes: bytes | None = None
         self._model: ModelIdentity | None = None
@@ -109,12 +118,15 @@ class Library:
         notify: Callable[[str], None] | None = None,
         memory_budget: int | None = None,
         rebuild_in_background: bool = False,
+        index_factory: VectorIndexFactory | None = None,
     ) -> Library:
-        """Open (creating unless ``read_only``) the library at ``home``; reconcile its index.
+        """Open (creating unless ``read_only``) the library at ``home``. Its vector index is
+        loaded and reconciled with the catalog on first use (or by ``load_index``).
 
         ``memory_budget``: bytes the vector index may use (default ``$VIDSEEK_INDEX_MEMORY``
         or 8 GiB), which decides its kind. ``rebuild_in_background``: retrain an outgrown
-        index in a thread instead of inside the save that noticed (long-running servers)."""
+        index in a thread instead of inside the save that noticed (long-running servers).
+        ``index_factory``: makes and reads the vector index (default: FAISS)."""
         home = Path(home).expanduser().resolve()
         if read_only:
             if not home.is_dir() or (catalog_url is None and not (home / CATALOG_FILE).exists()):
@@ -130,14 +142,17 @@ class Library:
             notify if notify is not None else log.warning,
             memory_budget,
             rebuild_in_background,
+            index_factory,
         )
-        try:
-            with lib._lock, lib._flock.hold(exclusive=not read_only):
-                lib._load()
-        except BaseException:
-            lib.close()
-            raise
         return lib
+
+    def load_index(self) -> None:
+        """Load the vector index now (it is otherwise loaded on first use): verify the
+        snapshot against the catalog, rebuilding it (and saying why) if it disagrees."""
+        with self._lock:
+            if not self._loaded:
+                with self._flock.hold(exclusive=not self.read_only):
+                    self._load()
 
     def close(self) -> None:
         self._closing.set()
@@ -150,6 +165,9 @@ class Library:
                     with self._flock.hold(exclusive=True):
                         self._save()
             finally:
+                if self._index is not None:
+                    self._index.close()
+                    self._index = None
                 self.catalog.close()
                 self._flock.close()
 
@@ -163,6 +181,9 @@ class Library:
 
     @property
     def model(self) -> ModelIdentity | None:
+        """The model the library is bound to (None while empty)."""
+        if self._model is None:
+            self._model = self.catalog.model()
         return self._model
 
     def bind_model(self, identity: ModelIdentity) -> None:
@@ -180,8 +201,9 @@ class Library:
                     return
                 self.catalog.set_model(identity)
                 self._model = identity
-                self._index = FaissIndex(identity.dim)
+                self._index = self.index_factory.train(identity.dim, IndexSpec(), None)
                 self._table = _empty_table()
+                self._loaded = True
                 self._save()
 
     def _check_same(self, current: ModelIdentity, identity: ModelIdentity) -> None:
@@ -189,9 +211,10 @@ class Library:
         diffs = current.differences(identity)
         if diffs:
             raise ModelMismatch(
-                f"the library at {self.home} was built with model {current.label}, not "
-                f"{identity.label} ({'; '.join(diffs)}). Use --model {current.label} with this "
-                f"library, or a new --library folder for {identity.label}."
+                library_model=current.label,
+                requested_model=identity.label,
+                differences=diffs,
+                library=str(self.home),
             )
 
     # --- writes -----------------------------------------------------------------------------
@@ -260,10 +283,19 @@ class Library:
     def index_dir(self) -> Path:
         return self._index_dir
 
+    @property
+    def index_factory(self) -> VectorIndexFactory:
+        """What makes and reads this library's vector index (importing it on first use)."""
+        if self._index_factory is None:
+            self._index_factory = default_index_factory()
+        return self._index_factory
+
     def rebuild_index(self) -> int:
         """Rebuild the vector index from the catalog's segment vectors and save it."""
         with self._lock, self._flock.hold(exclusive=not self.read_only):
+            self._model = self.catalog.model()
             self._rebuild()
+            self._loaded = True
             return self._index.ntotal if self._index else 0
 
     @contextlib.contextmanager
@@ -271,7 +303,11 @@ class Library:
         """Defer snapshot saves during many commits (saved at most every minute and on exit).
 
         The catalog is still committed per video; a crash only costs a rebuild on next open.
+        A writable library loads (and so reconciles) its index on entry: a write job leaves a
+        snapshot that agrees with the catalog even when it commits nothing.
         """
+        if not self.read_only:
+            self.load_index()
         with self._lock:
             self._batch_depth += 1
         try:
@@ -310,7 +346,8 @@ class Library:
         return self.catalog.segment(segment_id)
 
     def stats_segments(self) -> int:
-        """Number of segments searchable right now (cheap: no catalog query)."""
+        """Number of segments searchable right now (no catalog query once loaded)."""
+        self.load_index()
         with self._lock:
             return self._index.ntotal if self._index is not None else 0
 
@@ -323,6 +360,7 @@ class Library:
     def segment_ids_for_videos(self, video_ids: Collection[int]) -> np.ndarray:
         """Ids of the indexed segments of these videos (ascending)."""
         wanted = np.fromiter((int(v) for v in video_ids), dtype=np.int64)
+        self.load_index()
         with self._lock:
             table = self._table
         return table.ids[np.isin(table.video_ids, wanted)]
@@ -334,6 +372,7 @@ class Library:
         q = np.asarray(queries, dtype=np.float32)
         if q.ndim == 1:
             q = q.reshape(1, -1)
+        self.load_index()
         with self._lock:
             index, table = self._index, self._table
             if index is None or index.ntotal == 0 or k <= 0:
@@ -363,26 +402,24 @@ class Library:
     def refresh(self) -> bool:
         """Reload the snapshot if another process saved a new one; True if reloaded."""
         with self._lock:
-            if self._read_manifest_bytes() == self._manifest_bytes:
+            if not self._loaded:
+                return False  # the first use will load what is there then
+            if snapshot.read_manifest_bytes(self._index_dir) == self._manifest_bytes:
                 return False
             with self._flock.hold(exclusive=not self.read_only):
                 self._load()
             return True
 
     def stats(self) -> LibraryStats:
-        index_bytes = 0
-        names = [INDEX_FILE, MANIFEST_FILE]
-        names += [p.name for p in self._index_dir.glob(f"{RERANK_PREFIX}*")]
-        for name in names:
-            with contextlib.suppress(OSError):
-                index_bytes += (self._index_dir / name).stat().st_size
+        """Counts and sizes, from the catalog and the snapshot's files (the index stays
+        unloaded)."""
         return LibraryStats(
             videos=self.catalog.count_videos("indexed"),
             failed=self.catalog.count_videos("failed"),
             frames=self.catalog.count_frames(),
             segments=self.catalog.count_segments(),
             catalog_bytes=self.catalog.size_bytes(),
-            index_bytes=index_bytes,
+            index_bytes=snapshot.size_bytes(self._index_dir),
             model=self.catalog.model(),
             home=self.home,
         )
@@ -404,20 +441,16 @@ class Library:
         model = self._model or self.catalog.model()
         return model.dim if model else 0
 
-    def _read_manifest_bytes(self) -> bytes | None:
-        try:
-            return (self._index_dir / MANIFEST_FILE).read_bytes()
-        except OSError:
-            return None
-
     def _sync(self) -> None:
         """Under the file lock: pick up what other processes committed since we last looked.
 
         A writer catches up from the catalog (the truth) rather than reloading the snapshot:
         another writer in a batch may have committed videos it has not saved yet."""
-        if self._index is not None and not self.read_only:
+        if not self._loaded:
+            self._load()
+        elif self._index is not None and not self.read_only:
             self._catch_up()
-        elif self._read_manifest_bytes() != self._manifest_bytes:
+        elif snapshot.read_manifest_bytes(self._index_dir) != self._manifest_bytes:
             self._load()
 
     def _catch_up(self) -> None:
@@ -447,66 +480,56 @@ class Library:
         """Under the file lock: load the snapshot, verify it against the catalog, and rebuild
         (telling the user why) when it is missing, corrupt or stale."""
         if not self.read_only:
-            for tmp in self._index_dir.glob(".*.tmp"):  # a crash before a snapshot's rename
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
+            snapshot.remove_temp_files(self._index_dir)  # a crash before a snapshot's rename
             remove_stale_spills(self._index_dir)
         self._model = self.catalog.model()
         table = self.catalog.segment_table()
+        self._loaded = True
         if self._model is None:
             self._index, self._table, self._manifest_bytes = None, table, None
             return
-        reason = self._verify(self._model, table)
-        if reason is None:
+        verdict = snapshot.verify(
+            self._index_dir, self._model, table.ids, self.index_factory, mmap=self.read_only
+        )
+        if verdict.snapshot is not None:
+            self._replace_index(verdict.snapshot.index)
+            self._table = table
+            self._manifest_bytes = verdict.snapshot.manifest_bytes
             return
+        assert verdict.problem is not None
         self._rebuild(table)
         n = self._index.ntotal if self._index else 0
-        self._notify(f"vector index was {reason}; rebuilt from the catalog ({n} segments)")
+        self._notify(
+            f"{snapshot.describe(verdict.problem)}; rebuilt from the catalog ({n} segments)"
+        )
 
-    def _verify(self, model: ModelIdentity, table: SegmentTable) -> str | None:
-        """Load the snapshot into memory if it matches the catalog; else say what is wrong."""
-        if (
-            not (self._index_dir / INDEX_FILE).exists()
-            or not (self._index_dir / MANIFEST_FILE).exists()
-        ):
-            return "missing"
-        try:
-            raw = self._read_manifest_bytes()
-            index, manifest = FaissIndex.load(self._index_dir, mmap=self.read_only)
-        except IndexCorrupt as exc:
-            return f"corrupt: {exc}"
-        built_with = (manifest.get("model") or {}).get("identity")
-        if built_with != model.to_json() or index.dim != model.dim:
-            return "stale: built with another model"
-        if manifest["count"] != len(table.ids):
-            return (
-                f"stale: {manifest['count']} segments in the index, {len(table.ids)} in the catalog"
-            )
-        if manifest["ids_sha256"] != ids_sha256(table.ids):
-            return "stale: its segment ids differ from the catalog"
-        self._index, self._table, self._manifest_bytes = index, table, raw
-        return None
+    def _replace_index(self, index: VectorIndex | None) -> None:
+        old, self._index = self._index, index
+        if old is not None and old is not index:
+            old.close()
 
     def _rebuild(self, table: SegmentTable | None = None) -> None:
         model = self._require_model()
         table = table if table is not None else self.catalog.segment_table()
-        self._index, self._table = self._build_index(model.dim, table.ids), table
+        self._replace_index(self._build_index(model.dim, table.ids))
+        self._table = table
         if self.read_only:
-            self._manifest_bytes = self._read_manifest_bytes()
+            self._manifest_bytes = snapshot.read_manifest_bytes(self._index_dir)
         else:
             self._save()
 
-    def _build_index(self, dim: int, ids: np.ndarray, abortable: bool = False) -> FaissIndex:
+    def _build_index(self, dim: int, ids: np.ndarray, abortable: bool = False) -> VectorIndex:
         """A new index of the kind that fits ``len(ids)``, trained on a sample of the catalog's
         vectors, holding all of them. Needs no lock beyond the catalog's own. ``abortable``
         (the background thread): give up between batches once ``close`` has begun."""
         spec = choose_index_kind(len(ids), dim, self.memory_budget)
+        factory = self.index_factory
         sample = None
-        if spec.kind != "flat":
-            picked = ids[training_sample(len(ids), spec)]
+        picked = ids[factory.training_positions(len(ids), spec)]
+        if len(picked):
             sample = np.concatenate([v for _, v in self.catalog.segment_vectors(dim, ids=picked)])
         spill = None if self.read_only else self._index_dir
-        index = FaissIndex.train(dim, spec, sample, spill_dir=spill)
+        index = factory.train(dim, spec, sample, spill_dir=spill)
         for batch_ids, vectors in self.catalog.segment_vectors(dim):
             if abortable and self._closing.is_set():
                 raise LibraryError("library closed during an index rebuild")
@@ -548,7 +571,8 @@ class Library:
                     missing = np.setdiff1d(table.ids, have, assume_unique=True)
                     for ids, vectors in self.catalog.segment_vectors(self._model.dim, ids=missing):
                         index.add(ids, vectors)
-                    self._index, self._table = index, table
+                    self._replace_index(index)
+                    self._table = table
                     self._save()
                 self._notify(
                     f"vector index grew into {index.spec.kind} ({index.ntotal} segments, "
@@ -565,12 +589,9 @@ class Library:
         grown = self._outgrown()
         if grown is not None and not self._background:
             self._notify(f"the library outgrew its {self._index.spec.kind} index; rebuilding")
-            self._index = self._build_index(self._model.dim, self._table.ids)
-        self._index.save(
-            self._index_dir,
-            {"model": {"label": self._model.label, "identity": self._model.to_json()}},
-        )
-        self._manifest_bytes = self._read_manifest_bytes()
+            self._replace_index(self._build_index(self._model.dim, self._table.ids))
+        self._index.save(self._index_dir, snapshot.model_fields(self._model))
+        self._manifest_bytes = snapshot.read_manifest_bytes(self._index_dir)
         self._dirty = False
         self._last_save = time.monotonic()
         if self._background and self._outgrown() is not None:

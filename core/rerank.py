@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from vidseek.core.errors import IndexCorrupt
-from vidseek.core.faults import fault_point
+from vidseek.core.snapshot import atomic_write_parts
 
 PREFIX, SUFFIX, SPILL_PREFIX = "rerank-", ".f16", ".spill-"
 ROW_DTYPE = np.float16
@@ -69,34 +70,16 @@ def _write_chunk(
     dim: int,
     name: str | None,
 ) -> Chunk:
-    """Write ids + rows (fetched in blocks) to a temp file, fsync, rename to ``name`` or the
-    content name, fsync the folder."""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{PREFIX}", suffix=".tmp")
-    digest = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for data in [np.ascontiguousarray(ids, dtype="<i8").tobytes()] + [
-                np.ascontiguousarray(rows(ids[i : i + _BLOCK]), dtype=ROW_DTYPE).tobytes()
-                for i in range(0, len(ids), _BLOCK)
-            ]:
-                digest.update(data)
-                f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        sha = digest.hexdigest()
-        target = directory / (name or f"{PREFIX}{sha[:32]}{SUFFIX}")
-        fault_point("rerank-rename")
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    """Write ids + rows (fetched in blocks) atomically as ``name`` or the content name."""
+    parts = itertools.chain(
+        [np.ascontiguousarray(ids, dtype="<i8").tobytes()],
+        (
+            np.ascontiguousarray(rows(ids[i : i + _BLOCK]), dtype=ROW_DTYPE).tobytes()
+            for i in range(0, len(ids), _BLOCK)
+        ),
+    )
+    content_name = lambda sha: f"{PREFIX}{sha[:32]}{SUFFIX}"  # noqa: E731
+    target, sha = atomic_write_parts(directory, parts, name or content_name, "rerank-rename")
     return Chunk(ids, _map(target, ids, dim), target, sha, _ids_digest(ids))
 
 

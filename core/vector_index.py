@@ -1,44 +1,21 @@
-"""The vector index: segment vectors under int64 ids (= catalog segment ids), inner product on
-unit vectors, plus an atomic on-disk snapshot with a manifest.
+"""The vector index seam: segment vectors under int64 ids (= catalog segment ids), searched by
+inner product on unit vectors, saved and loaded as a snapshot (``core/snapshot.py``).
 
-The index type is a detail of ``FaissIndex``, picked from the vector count and a memory
-budget by ``choose_index_kind`` (see ``search/index_kinds.py``): exact flat, IVF-Flat (exact
-vectors, approximate probing), or IVF-PQ whose candidates are re-scored from float16 copies of
-the vectors (``search/rerank.py``). The kind, its parameters and the re-rank chunk files are
-recorded in the manifest. ``ExactIndex`` is a pure-numpy double used to cross-check results.
+``VectorIndex`` is the whole contract ``Library`` relies on; ``VectorIndexFactory`` makes
+one (trained for a kind and size) or reads one from a snapshot folder. ``FaissIndex``
+(``core/faiss_index.py``) implements both; a pure-numpy double lives in ``tests/``. This module
+is cheap to import (no faiss): ``Library`` opens its index lazily.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import os
-import tempfile
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import faiss
 import numpy as np
-from vidseek.core.errors import IndexCorrupt
-from vidseek.core.faults import fault_point
-from vidseek.core.index_kinds import IndexSpec, choose_index_kind, rerank_candidates
-from vidseek.core.ivf_torch import ListAssigner, index_device, spherical_kmeans
-from vidseek.core.rerank import RerankStore, remove_unreferenced
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: single-writer by convention only
-    fcntl = None  # type: ignore[assignment]
-
-FORMAT_VERSION = 1
-TRAIN_PER_LIST = 64  # k-means sample: vectors per IVF list
-PQ_TRAIN_MIN = 16_384  # PQ codebooks (256 centroids each) want ~40+ samples per centroid
-INDEX_FILE = "segments.faiss"
-MANIFEST_FILE = "manifest.json"
-LOCK_FILE = "lock"
+from vidseek.core.index_kinds import IndexSpec
 
 
 @runtime_checkable
@@ -46,34 +23,79 @@ class VectorIndex(Protocol):
     """Unit vectors under unique int64 ids, searched by inner product."""
 
     dim: int
+    spec: IndexSpec  # kind and parameters (recorded in the manifest)
+    trained_n: int  # library size an IVF kind was trained for (0: untrained kinds)
 
     @property
-    def ntotal(self) -> int: ...
+    def ntotal(self) -> int:
+        """How many vectors it holds."""
+        ...
 
-    def ids(self) -> np.ndarray: ...
+    def ids(self) -> np.ndarray:
+        """Every id held, int64, in no particular order."""
+        ...
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
+    def vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids`` (all present), float32 (len(ids), dim)."""
+        ...
 
-    def remove(self, ids: np.ndarray) -> int: ...
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add ``vectors`` (n, dim) under ``ids`` (n,), none of which is held yet."""
+        ...
+
+    def remove(self, ids: np.ndarray) -> int:
+        """Remove those of ``ids`` that are held; returns how many."""
+        ...
 
     def search(
         self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(q, dim) → scores float32 (q, k) and ids int64 (q, k), best first, ties by id
-        ascending; rows with fewer than k results are padded with -inf / -1."""
+        ascending; rows with fewer than k results are padded with -inf / -1. ``allowed_ids``:
+        only these ids may be returned."""
+        ...
+
+    def save(self, directory: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Write an atomic snapshot into ``directory`` (``fields`` join its manifest); returns
+        the manifest."""
+        ...
+
+    def close(self) -> None:
+        """Release files and memory; the index must not be used afterwards."""
         ...
 
 
-def ids_sha256(ids: np.ndarray) -> str:
-    """Order-independent fingerprint of a set of ids."""
-    return hashlib.sha256(np.sort(np.asarray(ids, dtype="<i8")).tobytes()).hexdigest()
+class VectorIndexFactory(Protocol):
+    """Makes indexes of one implementation: empty and trained, or read from a snapshot."""
+
+    def train(
+        self, dim: int, spec: IndexSpec, sample: np.ndarray | None, spill_dir: Path | None = None
+    ) -> VectorIndex:
+        """An empty index of kind ``spec``, trained on ``sample`` where the kind needs it.
+        ``spill_dir``: where it may park vectors not yet saved (the snapshot folder)."""
+        ...
+
+    def training_positions(self, n: int, spec: IndexSpec) -> np.ndarray:
+        """Sorted positions, among ``n`` vectors, of those to train a ``spec`` index on (none
+        for kinds that need no training)."""
+        ...
+
+    def load_files(
+        self, directory: Path, manifest: Mapping[str, Any], mmap: bool = False
+    ) -> VectorIndex:
+        """The index whose files ``manifest`` describes; IndexCorrupt if they are missing or
+        damaged. ``mmap``: map what it can read-only (the index must then not be modified)."""
+        ...
 
 
-def _as_ids(ids: Any) -> np.ndarray:
+# --- helpers shared by implementations ---------------------------------------------------------
+
+
+def as_ids(ids: Any) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(ids, dtype=np.int64).reshape(-1))
 
 
-def _as_vectors(x: Any, dim: int) -> np.ndarray:
+def as_vectors(x: Any, dim: int) -> np.ndarray:
     arr = np.ascontiguousarray(np.asarray(x, dtype=np.float32))
     if arr.ndim == 1:
         arr = arr.reshape(1, -1)
@@ -82,444 +104,14 @@ def _as_vectors(x: Any, dim: int) -> np.ndarray:
     return arr
 
 
-def _pad(q: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+def empty_results(q: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and ids of ``q`` rows of ``k`` results, all padding (-inf / -1)."""
     return np.full((q, k), -np.inf, dtype=np.float32), np.full((q, k), -1, dtype=np.int64)
 
 
-def _rank_row(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def rank_row(scores: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Best k of one row of candidates: score descending, then id ascending."""
     keep = ids >= 0
     scores, ids = scores[keep], ids[keep]
     order = np.lexsort((ids, -scores.astype(np.float64)))[:k]
     return scores[order], ids[order]
-
-
-_CLASSES = {"flat": faiss.IndexIDMap2, "ivf": faiss.IndexIVFFlat, "ivfpq": faiss.IndexIVFPQ}
-
-
-class FaissIndex:
-    """Inner-product search under external ids: ``IndexIDMap2(IndexFlatIP)`` (kind ``flat``,
-    exact), ``IndexIVFFlat`` with a hashtable direct map (``ivf``) or ``IndexIVFPQ`` plus a
-    ``RerankStore`` (``ivfpq``: ``rerank`` x k candidates re-scored from float16 vectors)."""
-
-    def __init__(
-        self,
-        dim: int,
-        index: faiss.Index | None = None,
-        spec: IndexSpec | None = None,
-        store: RerankStore | None = None,
-    ) -> None:
-        self.dim = int(dim)
-        self.spec = spec or IndexSpec()
-        if index is None:
-            if self.spec.kind != "flat":
-                raise ValueError(f"an empty {self.spec.kind} index needs training: use train()")
-            index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        self._index = index
-        self._ivf = isinstance(index, faiss.IndexIVF)
-        self._store = store if self.spec.kind == "ivfpq" else None
-        if self.spec.kind == "ivfpq" and store is None:
-            self._store = RerankStore(self.dim)
-        self.mapped = False  # set by load(mmap=True): the lists live in the file, read-only
-        self.assigner: ListAssigner | None = None  # set by train(): lists found with torch
-        self.trained_n = 0  # library size the IVF lists were trained for (growth check)
-        if self._ivf:
-            self._index.nprobe = self.spec.nprobe
-
-    @classmethod
-    def train(
-        cls,
-        dim: int,
-        spec: IndexSpec,
-        sample: np.ndarray | None,
-        spill_dir: Path | None = None,
-        lists_on: str | None = "auto",
-    ) -> FaissIndex:
-        """An empty index of kind ``spec``; IVF kinds are trained (k-means, fixed seed) on
-        ``sample``. ``spill_dir``: where an ``ivfpq`` index may park re-rank rows not yet
-        saved (the snapshot folder), instead of holding them all in RAM. ``lists_on``: the
-        torch device that finds the IVF lists and assigns vectors added through this object
-        (``search.ivf_torch``); None for faiss on the CPU; "auto" for ``index_device()``."""
-        if spec.kind == "flat":
-            return cls(dim)
-        sample = _as_vectors(sample if sample is not None else np.zeros((0, dim)), dim)
-        if len(sample) < spec.nlist:
-            raise ValueError(f"{spec.kind} with {spec.nlist} lists needs as many training vectors")
-        if spec.kind == "ivf":
-            index = faiss.index_factory(dim, f"IVF{spec.nlist},Flat", faiss.METRIC_INNER_PRODUCT)
-        else:
-            factory = f"IVF{spec.nlist},PQ{spec.pq_m}x8"
-            index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
-            index.do_polysemous_training = False  # slow, and unused: candidates are re-ranked
-        device = index_device() if lists_on == "auto" else lists_on
-        if device is not None:
-            centroids = spherical_kmeans(sample, spec.nlist, device)
-            index.quantizer.add(centroids)  # faiss's train() now skips its own k-means
-        index.train(sample)
-        if spec.kind == "ivf":
-            index.set_direct_map_type(faiss.DirectMap.Hashtable)
-        trained = cls(dim, index, spec, RerankStore(dim, spill_dir=spill_dir))
-        if device is not None:
-            trained.assigner = ListAssigner(centroids, device)
-        return trained
-
-    @classmethod
-    def build(
-        cls,
-        dim: int,
-        ids: np.ndarray,
-        vectors: np.ndarray,
-        spec: IndexSpec | None = None,
-        memory_budget: int | None = None,
-        lists_on: str | None = "auto",
-    ) -> FaissIndex:
-        """An index of the kind ``spec`` (default: ``choose_index_kind``) holding ``vectors``,
-        trained on up to ``TRAIN_PER_LIST`` of them per list. More vectors can be added later;
-        lists are not re-balanced until the next build."""
-        ids, vectors = _as_ids(ids), _as_vectors(vectors, dim)
-        spec = spec or choose_index_kind(len(ids), dim, memory_budget)
-        sample = vectors[training_sample(len(vectors), spec)]
-        index = cls.train(dim, spec, sample, lists_on=lists_on)
-        index.add(ids, vectors)
-        index.trained_n = len(ids)
-        return index
-
-    @property
-    def ntotal(self) -> int:
-        return int(self._index.ntotal)
-
-    def _check_writable(self) -> None:
-        if self.mapped:
-            raise RuntimeError("a memory-mapped index is read-only; load it without mmap")
-
-    def ids(self) -> np.ndarray:
-        if not self._ivf:
-            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
-        invlists = self._index.invlists
-        parts = [np.zeros(0, dtype=np.int64)]
-        for li in range(invlists.nlist):
-            size = invlists.list_size(li)
-            if size:
-                ptr = invlists.get_ids(li)
-                parts.append(faiss.rev_swig_ptr(ptr, size).astype(np.int64).copy())
-                invlists.release_ids(li, ptr)
-        return np.concatenate(parts)
-
-    def vectors(self) -> np.ndarray:
-        """All stored vectors, float32 (ntotal, dim), in the order of ``ids()`` (``ivfpq``:
-        the float16-rounded re-rank copies)."""
-        if self._store is None and not self._ivf:
-            return self._index.index.reconstruct_n(0, self.ntotal).reshape(-1, self.dim)
-        return self.vectors_of(self.ids())
-
-    def vectors_of(self, ids: np.ndarray) -> np.ndarray:
-        """The stored vectors of ``ids`` (all present), float32 (len(ids), dim)."""
-        ids = _as_ids(ids)
-        if not len(ids):
-            return np.zeros((0, self.dim), dtype=np.float32)
-        if self._store is not None:
-            return self._store.get(ids)
-        return self._index.reconstruct_batch(ids).reshape(-1, self.dim)
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        self._check_writable()
-        ids, vectors = _as_ids(ids), _as_vectors(vectors, self.dim)
-        if len(ids) != len(vectors):
-            raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
-        if len(ids):
-            if self._store is not None:
-                self._store.add(ids, vectors)
-            if self.assigner is None:
-                self._index.add_with_ids(vectors, ids)
-            else:  # the lists' costly assignment done on the assigner's device
-                lists = self.assigner(vectors)
-                ptr = faiss.swig_ptr
-                self._index.add_core(len(ids), ptr(vectors), ptr(ids), ptr(lists))
-
-    def remove(self, ids: np.ndarray) -> int:
-        self._check_writable()
-        ids = _as_ids(ids)
-        if not len(ids) or not self.ntotal:
-            return 0
-        if self.spec.kind == "ivf":  # the hashtable direct map only removes via IDSelectorArray
-            present = np.unique(ids)
-            return int(self._index.remove_ids(faiss.IDSelectorArray(present)))
-        # ivfpq: no direct map (it would cost ~50 B per vector); removal scans the lists.
-        return int(self._index.remove_ids(faiss.IDSelectorBatch(ids)))
-
-    def search(
-        self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        queries = _as_vectors(queries, self.dim)
-        out_s, out_i = _pad(len(queries), k)
-        available = self.ntotal
-        sel = None  # kept referenced here: the search parameters do not own it
-        if allowed_ids is not None:
-            allowed = np.unique(_as_ids(allowed_ids))
-            available = min(available, len(allowed))
-            if available:
-                sel = faiss.IDSelectorBatch(allowed)
-        params = None
-        if self._ivf:
-            params = faiss.SearchParametersIVF(sel=sel, nprobe=self.spec.nprobe)
-        elif sel is not None:
-            params = faiss.SearchParameters(sel=sel)
-        if k <= 0 or available == 0 or not len(queries):
-            return out_s, out_i
-        if self._store is not None:
-            return self._reranked(queries, k, available, params, out_s, out_i)
-        # Ask for a few extra so equal scores straddling the cut can be ordered by id; widen
-        # the search while the k-th score still ties with the last one returned.
-        kk = min(available, k + 8)
-        pending = np.arange(len(queries))
-        while len(pending):
-            scores, ids = self._index.search(queries[pending], kk, params=params)
-            retry = []
-            for row, qi in enumerate(pending):
-                s, i = scores[row], ids[row]
-                full = i[-1] >= 0
-                if kk < available and full and len(s) > k and s[k - 1] <= s[-1]:
-                    retry.append(qi)
-                    continue
-                s, i = _rank_row(s, i, k)
-                out_s[qi, : len(s)], out_i[qi, : len(i)] = s, i
-            pending = np.array(retry, dtype=np.int64)
-            kk = min(available, kk * 2)
-        return out_s, out_i
-
-    def _reranked(
-        self,
-        queries: np.ndarray,
-        k: int,
-        available: int,
-        params: faiss.SearchParameters,
-        out_s: np.ndarray,
-        out_i: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """IVF-PQ candidates (``rerank_candidates``), re-scored exactly, best k kept."""
-        assert self._store is not None
-        wanted = rerank_candidates(self.spec, self.ntotal, k)
-        _, cand = self._index.search(queries, min(available, wanted), params=params)
-        for qi, row in enumerate(cand):
-            ids = row[row >= 0]
-            scores = self._store.get(ids) @ queries[qi]
-            s, i = _rank_row(scores, ids, k)
-            out_s[qi, : len(s)], out_i[qi, : len(i)] = s, i
-        return out_s, out_i
-
-    # --- persistence ------------------------------------------------------------------------
-
-    def save(self, directory: Path | str, manifest_fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Atomically write the re-rank chunks (``ivfpq``), ``segments.faiss``, then
-        ``manifest.json``; returns the manifest. Chunks no longer named are deleted after."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        ids = self.ids()
-        rerank = None
-        if self._store is not None:
-            rerank = self._store.save(directory, ids)
-        data = faiss.serialize_index(self._index)  # uint8 array
-        _atomic_write(directory / INDEX_FILE, data)
-        manifest = {
-            **manifest_fields,
-            "format_version": FORMAT_VERSION,
-            "dim": self.dim,
-            "count": self.ntotal,
-            "max_id": int(ids.max()) if len(ids) else None,
-            "ids_sha256": ids_sha256(ids),
-            "index": self.spec.to_json(),
-            "trained_n": self.trained_n,
-            "file_sha256": hashlib.sha256(data).hexdigest(),
-            "saved_at": time.time(),
-        }
-        if rerank is not None:
-            manifest["rerank"] = rerank
-        _atomic_write(directory / MANIFEST_FILE, json.dumps(manifest, sort_keys=True).encode())
-        remove_unreferenced(directory, rerank or [])
-        return manifest
-
-    @classmethod
-    def load(
-        cls, directory: Path | str, expected: Mapping[str, Any] | None = None, mmap: bool = False
-    ) -> tuple[FaissIndex, dict[str, Any]]:
-        """Read and verify a snapshot. Raises IndexCorrupt if a file is missing or unreadable,
-        the checksum or ids disagree with the manifest, or a field differs from ``expected``.
-
-        ``mmap``: map IVF lists read-only from the file instead of copying them into memory
-        (serving large libraries; ignored for flat). Such an index must not be modified.
-        ``ivfpq`` re-rank rows are always mapped read-only (they are immutable files)."""
-        directory = Path(directory)
-        manifest = read_manifest(directory)
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexCorrupt(f"unknown index format {manifest.get('format_version')!r}")
-        for key, want in (expected or {}).items():
-            if manifest.get(key) != want:
-                raise IndexCorrupt(f"manifest {key} is {manifest.get(key)!r}, expected {want!r}")
-        try:
-            spec = IndexSpec.from_json(manifest.get("index"))
-        except (TypeError, ValueError) as exc:
-            raise IndexCorrupt(f"manifest index kind is invalid: {exc}") from exc
-        path = directory / INDEX_FILE
-        try:
-            if mmap and spec.kind != "flat":
-                digest = hashlib.sha256()
-                with path.open("rb") as f:
-                    for chunk in iter(lambda: f.read(1 << 20), b""):
-                        digest.update(chunk)
-                data = None
-            else:
-                data = path.read_bytes()
-                digest = hashlib.sha256(data)
-        except OSError as exc:
-            raise IndexCorrupt(f"cannot read {INDEX_FILE}: {exc}") from exc
-        if digest.hexdigest() != manifest.get("file_sha256"):
-            raise IndexCorrupt(f"{INDEX_FILE} checksum does not match the manifest")
-        try:
-            if data is None:
-                index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
-            else:
-                index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-        except (RuntimeError, ValueError) as exc:
-            raise IndexCorrupt(f"cannot parse {INDEX_FILE}: {exc}") from exc
-        if not isinstance(index, _CLASSES[spec.kind]) or index.d != manifest.get("dim"):
-            raise IndexCorrupt(f"{INDEX_FILE} is not a {manifest.get('dim')}-d {spec.kind} index")
-        store = None
-        if spec.kind == "ivfpq":
-            store = RerankStore.load(directory, manifest.get("rerank"), index.d)
-        loaded = cls(index.d, index, spec, store)
-        loaded.mapped = data is None
-        loaded.trained_n = int(manifest.get("trained_n") or 0)
-        ids = loaded.ids()
-        if loaded.ntotal != manifest.get("count") or ids_sha256(ids) != manifest.get("ids_sha256"):
-            raise IndexCorrupt(f"{INDEX_FILE} content disagrees with the manifest")
-        if store is not None and store.missing(ids):
-            raise IndexCorrupt("the re-rank vectors lack some of the index's ids")
-        return loaded, manifest
-
-
-def training_sample(n: int, spec: IndexSpec) -> np.ndarray:
-    """Sorted positions of the (at most ``TRAIN_PER_LIST`` x nlist) vectors to train on."""
-    cap = TRAIN_PER_LIST * spec.nlist
-    if spec.kind == "ivfpq":
-        cap = max(cap, PQ_TRAIN_MIN)
-    if spec.kind == "flat":
-        return np.zeros(0, dtype=np.int64)
-    if n <= cap:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(0).choice(n, cap, replace=False))
-
-
-def read_manifest(directory: Path | str) -> dict[str, Any]:
-    """The parsed manifest; IndexCorrupt when missing or unparsable."""
-    try:
-        manifest = json.loads((Path(directory) / MANIFEST_FILE).read_bytes())
-    except (OSError, ValueError) as exc:
-        raise IndexCorrupt(f"cannot read {MANIFEST_FILE}: {exc}") from exc
-    if not isinstance(manifest, dict):
-        raise IndexCorrupt(f"{MANIFEST_FILE} is not a JSON object")
-    return manifest
-
-
-def _atomic_write(target: Path, data: Any) -> None:
-    """Temp file in the same folder, fsync, rename over ``target``, fsync the folder."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        fault_point("snapshot-rename" if target.name == INDEX_FILE else "manifest-rename")
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(target.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory handles
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-class SnapshotLock:
-    """Inter-process lock on the index folder: exclusive for writers, shared for loaders."""
-
-    def __init__(self, directory: Path, *, create: bool) -> None:
-        path = directory / LOCK_FILE
-        self._fd: int | None = None
-        if fcntl is None:
-            return
-        if create:
-            directory.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        elif path.exists():
-            self._fd = os.open(path, os.O_RDONLY)
-
-    @contextlib.contextmanager
-    def hold(self, exclusive: bool) -> Iterator[None]:
-        if self._fd is None or fcntl is None:
-            yield
-            return
-        fcntl.flock(self._fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-class ExactIndex:
-    """Pure-numpy exact index with the same contract as ``FaissIndex`` (a test double)."""
-
-    def __init__(self, dim: int) -> None:
-        self.dim = int(dim)
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._vectors = np.zeros((0, dim), dtype=np.float32)
-
-    @property
-    def ntotal(self) -> int:
-        return len(self._ids)
-
-    def ids(self) -> np.ndarray:
-        return self._ids.copy()
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        ids, vectors = _as_ids(ids), _as_vectors(vectors, self.dim)
-        self._ids = np.concatenate([self._ids, ids])
-        self._vectors = np.concatenate([self._vectors, vectors])
-
-    def remove(self, ids: np.ndarray) -> int:
-        keep = ~np.isin(self._ids, _as_ids(ids))
-        removed = int((~keep).sum())
-        self._ids, self._vectors = self._ids[keep], self._vectors[keep]
-        return removed
-
-    def search(
-        self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        queries = _as_vectors(queries, self.dim)
-        out_s, out_i = _pad(len(queries), k)
-        mask = np.ones(len(self._ids), bool)
-        if allowed_ids is not None:
-            mask = np.isin(self._ids, _as_ids(allowed_ids))
-        ids, vectors = self._ids[mask], self._vectors[mask]
-        if k <= 0 or not len(ids):
-            return out_s, out_i
-        scores = queries.astype(np.float64) @ vectors.astype(np.float64).T
-        for qi in range(len(queries)):
-            s, i = _rank_row(scores[qi], ids, k)
-            out_s[qi, : len(s)], out_i[qi, : len(i)] = s, i
-        return out_s, out_i

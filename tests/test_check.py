@@ -11,13 +11,15 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from vidseek.cli.commands_check import check_command
 from vidseek.cli.context import AppContext
 from vidseek.core import index_kinds
 from vidseek.core.check import check_library
+from vidseek.core.faiss_index import FaissIndex
 from vidseek.core.library import Library
+from vidseek.core.snapshot import INDEX_FILE, read_manifest
 from vidseek.core.types import ModelIdentity, SegmentSpec, VideoCommit, VideoInfo
-from vidseek.core.vector_index import INDEX_FILE, FaissIndex, read_manifest
 
 DIM = 8
 MODEL = ModelIdentity("test-net", "random", DIM, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
@@ -108,7 +110,7 @@ def test_corrupt_snapshot_checksum(home):
     path.write_bytes(bytes(data))
     code, report = check(home)
     assert code == 1 and report["problems"][0]["detail"] == (
-        "segments.faiss checksum does not match the manifest"
+        "the vector index is corrupt: segments.faiss checksum does not match the manifest"
     )
     assert check(home, "--repair")[0] == 0
 
@@ -142,7 +144,7 @@ def test_stale_snapshot_ids(home):
     code, report = check(home)
     assert (
         code == 1
-        and "1 catalog segments missing from it, 0 segments in it"
+        and "1 catalog segments are missing from it and 0 segments in it"
         in (report["problems"][0]["detail"])
     )
     code, report = check(home, "--repair")

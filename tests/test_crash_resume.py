@@ -20,6 +20,7 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from vidseek.cli.commands_check import check_command
 from vidseek.cli.context import AppContext
 from vidseek.core.library import Library
@@ -71,8 +72,11 @@ def index(
 
 
 def open_library(library: Path, fault: str) -> int:
-    """Just open the library in a subprocess (reconciling its snapshot); its exit status."""
-    code = "import sys; from vidseek.core.library import Library; Library.open(sys.argv[1]).close()"
+    """Open the library in a subprocess and reconcile its snapshot; its exit status."""
+    code = (
+        "import sys; from vidseek.core.library import Library; "
+        "lib = Library.open(sys.argv[1]); lib.load_index(); lib.close()"
+    )
     cmd = [sys.executable, "-c", code, str(library)]
     return subprocess.run(cmd, cwd=ROOT, env=_env(fault), timeout=120).returncode
 
@@ -80,6 +84,7 @@ def open_library(library: Path, fault: str) -> int:
 def index_in_process(library: Path, media: Path) -> None:
     """The reference: one uninterrupted job, same settings, one torch thread like the CLI runs."""
     import torch
+
     from vidseek.core.models import load_encoder
     from vidseek.indexer.options import IndexOptions
     from vidseek.indexer.pipeline import index_paths

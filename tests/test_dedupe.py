@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.exact_index import ExactIndex
 from vidseek.core.models import load_encoder
-from vidseek.core.vector_index import ExactIndex
 from vidseek.demo.render import write_video
 from vidseek.demo.world import Scene, describe
 from vidseek.indexer.decode import PyAVDecoder

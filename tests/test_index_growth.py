@@ -11,11 +11,13 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
-from vidseek.core import index_kinds
-from vidseek.core.library import Library
-from vidseek.core.vector_index import ExactIndex, FaissIndex, read_manifest
 
+from tests.exact_index import ExactIndex
 from tests.test_library import MODEL, QUERIES, hit_ids, make_commit
+from vidseek.core import index_kinds
+from vidseek.core.faiss_index import FaissIndex
+from vidseek.core.library import Library
+from vidseek.core.snapshot import read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEGMENTS = 60  # per video
@@ -66,6 +68,7 @@ def test_kind_follows_the_size_of_the_library(tmp_path) -> None:
     lib.remove_video(lib.videos()[0].id)
     lib.close()
     again = Library.open(tmp_path, notify=notes.append, read_only=True)
+    again.load_index()
     assert again._index.spec.kind == "ivfpq" and again._index.mapped
     assert (
         hit_ids(again.search_vectors(QUERIES, 5)) == exact_of(again).search(QUERIES, 5)[1].tolist()
@@ -81,10 +84,12 @@ def test_rebuild_picks_the_kind_from_size_and_budget(tmp_path, monkeypatch) -> N
     lib.close()
     (tmp_path / "index" / "manifest.json").unlink()
     monkeypatch.setattr(index_kinds, "IVF_MAX", 10**6)
-    Library.open(tmp_path).close()
+    with Library.open(tmp_path) as lib:
+        lib.load_index()
     assert kind_on_disk(tmp_path) == "ivf"
     (tmp_path / "index" / "manifest.json").unlink()
-    Library.open(tmp_path, memory_budget=1000).close()  # float vectors do not fit 1000 bytes
+    with Library.open(tmp_path, memory_budget=1000) as lib:  # float vectors do not fit 1000 B
+        lib.load_index()
     assert kind_on_disk(tmp_path) == "ivfpq"
 
 
@@ -152,6 +157,7 @@ def test_crash_while_growing_into_ivfpq_leaves_a_consistent_library(tmp_path, fa
     assert not list((tmp_path / "index").glob("rerank-*")) or fault != "rerank-rename:1"
     notes: list[str] = []
     lib = Library.open(tmp_path, notify=notes.append)
+    lib.load_index()
     assert lib._index.ntotal == len(lib.catalog.segment_table().ids)
     assert hit_ids(lib.search_vectors(QUERIES, 5)) == exact_of(lib).search(QUERIES, 5)[1].tolist()
     commit(lib, 10, 1)
@@ -174,6 +180,7 @@ def test_damaged_rerank_chunk_makes_the_library_rebuild(tmp_path, read_only: boo
     chunk.write_bytes(damaged)
     notes: list[str] = []
     lib = Library.open(tmp_path, notify=notes.append, read_only=read_only)
+    lib.load_index()
     assert any("corrupt" in n and "rebuilt" in n for n in notes)
     assert lib._index.spec.kind == "ivfpq"
     want = exact_of(lib).search(QUERIES, 5)[1].tolist()
@@ -197,4 +204,5 @@ def test_close_finishes_an_inline_rebuild_that_its_last_save_needs(tmp_path) -> 
         lib.close()
     assert kind_on_disk(tmp_path) == "ivfpq"
     with Library.open(tmp_path, read_only=True) as again:
+        again.load_index()
         assert again._index.ntotal == 5 * SEGMENTS

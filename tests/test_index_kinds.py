@@ -7,6 +7,9 @@ import json
 
 import numpy as np
 import pytest
+
+from tests.exact_index import ExactIndex
+from vidseek.core.faiss_index import FaissIndex
 from vidseek.core.index_kinds import (
     FLAT_MAX,
     IVF_MAX,
@@ -18,7 +21,8 @@ from vidseek.core.index_kinds import (
     memory_budget_from_env,
     rerank_candidates,
 )
-from vidseek.core.vector_index import MANIFEST_FILE, ExactIndex, FaissIndex, VectorIndex
+from vidseek.core.snapshot import MANIFEST_FILE
+from vidseek.core.vector_index import VectorIndex
 
 DIM = 64
 GiB = 2**30

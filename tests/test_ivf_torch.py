@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from vidseek.core import ivf_torch
-from vidseek.core.index_kinds import IndexSpec
-from vidseek.core.ivf_torch import DEVICE_ENV, ListAssigner, index_device, spherical_kmeans
-from vidseek.core.vector_index import FaissIndex
 
 from tests.test_index_kinds import DIM, clustered
+from vidseek.core import ivf_torch
+from vidseek.core.faiss_index import FaissIndex
+from vidseek.core.index_kinds import IndexSpec
+from vidseek.core.ivf_torch import DEVICE_ENV, ListAssigner, index_device, spherical_kmeans
 
 SPECS = {
     "ivf": IndexSpec("ivf", nlist=64, nprobe=16),

@@ -5,11 +5,14 @@ from __future__ import annotations
 import faiss
 import numpy as np
 import pytest
+
+from tests.exact_index import ExactIndex
 from vidseek.core import rerank
 from vidseek.core.errors import IndexCorrupt
+from vidseek.core.faiss_index import FaissIndex
 from vidseek.core.index_kinds import IndexSpec
 from vidseek.core.rerank import SPILL_PREFIX
-from vidseek.core.vector_index import ExactIndex, FaissIndex, VectorIndex
+from vidseek.core.vector_index import VectorIndex
 
 DIM = 32
 SPEC = IndexSpec("ivfpq", nlist=16, nprobe=16, pq_m=8, rerank=50)

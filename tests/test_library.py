@@ -8,10 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.exact_index import ExactIndex
 from vidseek.core.errors import LibraryError, ModelMismatch, VideoNotFound
+from vidseek.core.faiss_index import FaissIndex
 from vidseek.core.library import Library
+from vidseek.core.snapshot import INDEX_FILE, MANIFEST_FILE
 from vidseek.core.types import ModelIdentity, SegmentSpec, VideoCommit, VideoInfo
-from vidseek.core.vector_index import INDEX_FILE, MANIFEST_FILE, ExactIndex, FaissIndex
 
 DIM = 16
 MODEL = ModelIdentity("test-net", "random", DIM, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
@@ -147,7 +150,10 @@ def test_model_binding(tmp_path) -> None:
         lib.bind_model(other)
     msg = str(err.value)
     assert "name: 'test-net' != 'ViT-B-32'" in msg and "image_size" in msg
-    assert "--model test-net:random" in msg and "--library" in msg
+    assert "--" not in msg  # core messages name no flags: each front end adds its hint
+    exc = err.value
+    assert (exc.library_model, exc.requested_model) == ("test-net:random", "ViT-B-32:openai")
+    assert exc.library == str(tmp_path) and len(exc.differences) == 3
     lib.close()
     with Library.open(tmp_path) as again:
         assert again.model == MODEL
@@ -186,11 +192,13 @@ def test_damaged_index_is_rebuilt(tmp_path, damage: str, word: str) -> None:
         snap.save(index.parent, {"model": m["model"]})
     notes = Notes()
     with Library.open(tmp_path, notify=notes) as lib:
-        assert len(notes) == 1 and notes[0].startswith(f"vector index was {word}"), notes
-        assert "rebuilt from the catalog (30 segments)" in notes[0]
+        assert lib.videos() and notes == []  # catalog reads leave the index unloaded
         assert lib.search_vectors(QUERIES, 10) == before
+        assert len(notes) == 1 and notes[0].startswith(f"the vector index is {word}"), notes
+        assert "rebuilt from the catalog (30 segments)" in notes[0]
     notes.clear()
-    with Library.open(tmp_path, notify=notes):
+    with Library.open(tmp_path, notify=notes) as lib:
+        lib.load_index()
         assert notes == []  # the rebuilt snapshot was saved
 
 
@@ -207,8 +215,8 @@ def test_crash_between_catalog_commit_and_snapshot(tmp_path) -> None:
     shutil.copytree(saved, tmp_path / "index")
     notes = Notes()
     with Library.open(tmp_path, notify=notes) as lib:
-        assert len(notes) == 1 and "stale" in notes[0]
         assert lib.search_vectors(QUERIES, 12) == after
+        assert len(notes) == 1 and "stale" in notes[0]
 
 
 def test_ties_are_deterministic(tmp_path) -> None:
@@ -235,8 +243,8 @@ def test_read_only_open_does_not_write(tmp_path) -> None:
     snapshot = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     notes = Notes()
     with Library.open(tmp_path, read_only=True, notify=notes) as lib:
-        assert "missing" in notes[0]  # rebuilt in memory only
         assert sum(len(r) for r in lib.search_vectors(QUERIES, 100)) == 4 * 10
+        assert "missing" in notes[0]  # rebuilt in memory only
         with pytest.raises(LibraryError, match="read-only"):
             lib.commit_video(make_commit("/videos/x.mp4", seed=9))
         with pytest.raises(LibraryError, match="read-only"):
@@ -251,6 +259,8 @@ def test_read_only_open_does_not_write(tmp_path) -> None:
 def test_refresh_picks_up_another_writer(tmp_path) -> None:
     writer = fill(tmp_path, n_videos=1)
     reader = Library.open(tmp_path, read_only=True)
+    assert reader.refresh() is False  # nothing loaded yet: the first search loads
+    reader.load_index()
     assert reader.refresh() is False
     writer.commit_video(make_commit("/videos/late.mp4", seed=20))
     assert sum(len(r) for r in reader.search_vectors(QUERIES, 100)) == 4 * 5

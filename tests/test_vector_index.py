@@ -6,15 +6,12 @@ import json
 
 import numpy as np
 import pytest
+
+from tests.exact_index import ExactIndex
 from vidseek.core.errors import IndexCorrupt
-from vidseek.core.vector_index import (
-    INDEX_FILE,
-    MANIFEST_FILE,
-    ExactIndex,
-    FaissIndex,
-    VectorIndex,
-    ids_sha256,
-)
+from vidseek.core.faiss_index import FaissIndex
+from vidseek.core.snapshot import INDEX_FILE, MANIFEST_FILE, ids_sha256
+from vidseek.core.vector_index import VectorIndex
 
 DIM = 32
 
