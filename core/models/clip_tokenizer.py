@@ -75,18 +75,18 @@ class ClipTokenizer:
         if cached is not None:
             return cached
         word = (*token[:-1], token[-1] + "</w>")
+        ranks, unknown = self._ranks, N_MERGES + 1
         while len(word) > 1:
-            pairs = set(zip(word, word[1:], strict=False))
-            best = min(pairs, key=lambda pair: self._ranks.get(pair, N_MERGES + 1))
-            if best not in self._ranks:
+            pairs = {f"{a} {b}" for a, b in zip(word, word[1:], strict=False)}
+            best = min(pairs, key=lambda pair: ranks.get(pair, unknown))
+            if best not in ranks:
                 break
-            word = _merge(word, best)
+            word = _merge(word, *best.split(" "))
         self._cache[token] = " ".join(word)
         return self._cache[token]
 
 
-def _merge(word: tuple[str, ...], pair: tuple[str, str]) -> tuple[str, ...]:
-    first, second = pair
+def _merge(word: tuple[str, ...], first: str, second: str) -> tuple[str, ...]:
     merged: list[str] = []
     i = 0
     while i < len(word):
@@ -122,10 +122,9 @@ def _bytes_to_unicode() -> dict[int, str]:
 
 
 @lru_cache(maxsize=2)
-def _tables(path: str) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
-    lines = gzip.open(path).read().decode("utf-8").split("\n")[1 : N_MERGES + 1]
-    merges = [tuple(line.split()) for line in lines]
+def _tables(path: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Token ids, and merge ranks keyed by the merge's line ("first second")."""
+    merges = gzip.open(path).read().decode("utf-8").split("\n")[1 : N_MERGES + 1]
     base = list(_bytes_to_unicode().values())
-    vocab = [*base, *(v + "</w>" for v in base), *("".join(m) for m in merges), *SPECIAL]
-    ranks = {m: i for i, m in enumerate(merges)}
-    return {v: i for i, v in enumerate(vocab)}, ranks  # type: ignore[misc]
+    vocab = [*base, *(v + "</w>" for v in base), *(m.replace(" ", "") for m in merges), *SPECIAL]
+    return {v: i for i, v in enumerate(vocab)}, {m: i for i, m in enumerate(merges)}
