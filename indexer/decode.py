@@ -29,6 +29,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+
 from vidseek.core.errors import DecodeError
 from vidseek.core.types import VideoInfo
 from vidseek.indexer.frames import Decoder, FrameBatch
@@ -93,6 +94,25 @@ class SlotSampler:
         return True
 
 
+# FFmpeg probes by content, so a 47-byte text file named x.mp4 can be a concat script or an
+# HLS playlist that pulls in files from elsewhere. Only these demuxers may open a file, and only
+# through the local-file protocol.
+CONTAINERS = (
+    "mov,mp4,matroska,webm,avi,mpeg,mpegts,asf,flv,ogg,mxf,dv,nut,ivf,"
+    "h264,hevc,m4v,mpegvideo,rawvideo,yuv4mpegpipe"
+)
+SAFE_OPEN = {"format_whitelist": CONTAINERS, "protocol_whitelist": "file"}
+
+
+_IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def _still_image(path: Path) -> bool:
+    with Path(path).open("rb") as f:
+        head = f.read(12)
+    return head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
 def open_container(path: Path) -> av.container.InputContainer:
     """Open ``path`` with PyAV, turning every failure into a readable ``DecodeError``."""
     path = Path(path)
@@ -107,7 +127,14 @@ def open_container(path: Path) -> av.container.InputContainer:
     if size == 0:
         raise NotDecodable("empty file")
     try:
-        return av.open(str(path), metadata_errors="ignore")
+        return av.open(str(path), metadata_errors="ignore", container_options=SAFE_OPEN)
+    except av.error.ArgumentError:  # the demuxer FFmpeg detected is not on the allow-list
+        if _still_image(path):
+            raise NotDecodable("not a video (single still image)") from None
+        raise NotDecodable(
+            "refused: not a video container vidseek reads "
+            "(playlists, concat scripts and image sequences are never indexed)"
+        ) from None
     except av.error.InvalidDataError:
         with path.open("rb") as f:
             head = f.read(12)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import av
 from av.codec.hwaccel import HWAccel, hwdevices_available
+
 from vidseek.core.errors import DecodeError
-from vidseek.indexer.decode import PyAVDecoder, open_container
+from vidseek.indexer.decode import SAFE_OPEN, PyAVDecoder, open_container
 
 
 def cuda_decoding_built() -> bool:
@@ -44,7 +45,9 @@ class CudaPyAVDecoder(PyAVDecoder):
         open_container(path).close()
         accel = HWAccel("cuda", device=self.device, allow_software_fallback=False)
         try:
-            return av.open(str(path), metadata_errors="ignore", hwaccel=accel)
+            return av.open(
+                str(path), metadata_errors="ignore", hwaccel=accel, container_options=SAFE_OPEN
+            )
         except (OSError, av.error.FFmpegError) as e:
             raise DecodeError(f"CUDA decoding unavailable ({type(e).__name__}: {e})") from None
 
