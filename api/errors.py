@@ -1,4 +1,6 @@
-"""One JSON error shape for every failure: ``{"error": {"code": ..., "message": ...}}``."""
+"""One JSON error shape for every failure: ``{"error": {"code": ..., "message": ...}}``, plus
+``"hint"`` where the server can say how to get past a vidseek error (core messages are neutral:
+the HTTP hint is added here, as the CLI adds its flag hints in ``cli/hints.py``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
 from vidseek.core.errors import (
     LibraryError,
     ModelError,
@@ -49,18 +52,26 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, details: Any = None, hint: str | None = None
+) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
+    if hint is not None:
+        error["hint"] = hint
     return {"error": error}
 
 
 def error_response(
-    status: int, message: str, code: str | None = None, headers: dict | None = None
+    status: int,
+    message: str,
+    code: str | None = None,
+    headers: dict | None = None,
+    hint: str | None = None,
 ) -> JSONResponse:
     code = code or _STATUS_CODES.get(status, "error")
-    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+    return JSONResponse(error_body(code, message, hint=hint), status_code=status, headers=headers)
 
 
 def vidseek_status(exc: VidseekError) -> tuple[int, str]:
@@ -76,6 +87,19 @@ def vidseek_status(exc: VidseekError) -> tuple[int, str]:
     if isinstance(exc, LibraryError):
         return 503, "library_unavailable"
     return 400, "error"
+
+
+def vidseek_hint(exc: VidseekError) -> str | None:
+    """What an HTTP client (or the person running the server) can do about ``exc``."""
+    if isinstance(exc, ModelMismatch) and exc.library_model and exc.requested_model:
+        return (
+            f"the server's model ({exc.requested_model}) is not the library's: restart the "
+            f"server with {exc.library_model}, or serve a library built with "
+            f"{exc.requested_model}"
+        )
+    if isinstance(exc, VideoNotFound):
+        return "GET /videos lists the videos and their ids"
+    return None
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
@@ -98,7 +122,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VidseekError)
     async def _vidseek_error(_: Request, exc: VidseekError) -> JSONResponse:
         status, code = vidseek_status(exc)
-        return error_response(status, str(exc) or code.replace("_", " "), code)
+        message = str(exc) or code.replace("_", " ")
+        return error_response(status, message, code, hint=vidseek_hint(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -20,6 +20,7 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="Machine-readable error code, e.g. `bad_query`.")
     message: str = Field(description="What went wrong, for a person.")
     details: list[dict[str, str]] | None = None
+    hint: str | None = Field(None, description="What to do about it, where the server knows.")
 
 
 class ErrorResponse(BaseModel):

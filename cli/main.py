@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from vidseek.cli.global_options import GLOBAL_OPTIONS, add_global_options
+from vidseek.cli.hints import hint_for
 from vidseek.core.errors import VidseekError
 from vidseek.core.models.backends import ENV as ENCODER_BACKEND_ENV
 
@@ -80,7 +81,8 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except VidseekError as exc:
-            click.echo(f"error: {exc}", err=True)
+            hint = hint_for(exc)
+            click.echo(f"error: {exc}" + (f"\nhint: {hint}" if hint else ""), err=True)
             sys.exit(2)
         finally:
             close = getattr(ctx.obj, "close", None)

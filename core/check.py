@@ -146,7 +146,7 @@ def _check_files(states: dict[str, Any], report: CheckReport) -> None:
             size = os.stat(path).st_size
         except OSError:
             missing += 1
-            report.add("file-missing", f"{path} is gone (vidseek index --prune FOLDER drops it)")
+            report.add("file-missing", f"{path} is gone (pruning its folder forgets it)")
             continue
         if state.status == "indexed" and size != state.size:
             changed += 1

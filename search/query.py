@@ -65,11 +65,11 @@ class Searcher:
 
     def __init__(self, library: Library, encoder: Encoder, cache_size: int = 1024) -> None:
         if library.model is not None and library.model != encoder.identity:
-            diffs = "; ".join(library.model.differences(encoder.identity))
             raise ModelMismatch(
-                f"this library was built with {library.model.label} but the query model is "
-                f"{encoder.identity.label} ({diffs}). Search it with "
-                f"--model {library.model.label}."
+                library_model=library.model.label,
+                requested_model=encoder.identity.label,
+                differences=library.model.differences(encoder.identity),
+                library=str(library.home),
             )
         self.library = library
         self.encoder = encoder

@@ -1,0 +1,20 @@
+"""What a command-line user can do about an error: core messages are neutral (they name no
+flag), so the CLI adds the flag or command that fixes it here."""
+
+from __future__ import annotations
+
+from vidseek.core.errors import IndexCorrupt, ModelMismatch, VideoNotFound
+
+
+def hint_for(exc: BaseException) -> str | None:
+    """One line telling a CLI user how to get past ``exc``; None when there is nothing to add."""
+    if isinstance(exc, ModelMismatch) and exc.library_model and exc.requested_model:
+        return (
+            f"use --model {exc.library_model} with this library, "
+            f"or a new --library folder for {exc.requested_model}"
+        )
+    if isinstance(exc, IndexCorrupt):
+        return "`vidseek check --repair` rebuilds the vector index from the catalog"
+    if isinstance(exc, VideoNotFound):
+        return "`vidseek videos list` shows the ids"
+    return None
