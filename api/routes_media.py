@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from vidseek.api.errors import ApiError
 from vidseek.api.schemas import MAX_ID, ErrorResponse
+from vidseek.api.served_files import checked_path
 from vidseek.api.services import Services, services
 from vidseek.api.streaming import file_response
 from vidseek.api.thumbnails import ThumbnailError, ThumbnailUnavailable
@@ -39,7 +40,13 @@ def stream_video(
     """The video file; supports ``Range: bytes=…`` so players can seek."""
     with svc.state.locked() as library:
         video = library.video(video_id)  # VideoNotFound → 404
-    return file_response(FsPath(video.path), range_header, head=request.method == "HEAD")
+    return file_response(
+        FsPath(video.path),
+        range_header,
+        size=video.size,
+        roots=svc.state.config.resolved_roots,
+        head=request.method == "HEAD",
+    )
 
 
 @router.get(
@@ -61,9 +68,11 @@ async def segment_thumbnail(
     if ref is None:
         raise ApiError(404, f"no segment with id {segment_id}", "segment_not_found")
     middle = (ref.start + ref.end) / 2
+    roots = svc.state.config.resolved_roots
+    real = await run_in_threadpool(checked_path, ref.path, ref.size, roots)  # 404 if swapped
     try:
         data = await run_in_threadpool(
-            svc.thumbnails.get, (segment_id, ref.content_hash), FsPath(ref.path), middle
+            svc.thumbnails.get, (segment_id, ref.content_hash), real, middle
         )
     except ThumbnailUnavailable as exc:
         raise ApiError(

@@ -14,6 +14,7 @@ class SegmentRef:
     video_id: int
     path: str
     content_hash: str
+    size: int
     start: float
     end: float
 
@@ -34,4 +35,6 @@ class SegmentLookup:
                 video = library.video(row.video_id)
             except VideoNotFound:
                 return None
-        return SegmentRef(segment_id, video.id, video.path, video.content_hash, row.start, row.end)
+        return SegmentRef(
+            segment_id, video.id, video.path, video.content_hash, video.size, row.start, row.end
+        )

@@ -5,14 +5,14 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from email.utils import formatdate
 from pathlib import Path
-from stat import S_ISREG
 
 from fastapi.responses import Response, StreamingResponse
 
 from vidseek.api.errors import ApiError
+from vidseek.api.served_files import open_served_file
 
 CHUNK = 256 * 1024
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
@@ -73,33 +73,37 @@ def _number(digits: str) -> int:
     return int(digits) if len(digits) <= 18 else 10**18
 
 
-def _read(path: Path, first: int, length: int) -> Iterator[bytes]:
-    with open(path, "rb") as f:
-        f.seek(first)
-        left = length
+def _read(fd: int, first: int, length: int) -> Iterator[bytes]:
+    try:
+        offset, left = first, length
         while left > 0:
-            chunk = f.read(min(CHUNK, left))
+            chunk = os.pread(fd, min(CHUNK, left), offset)
             if not chunk:
                 return
+            offset += len(chunk)
             left -= len(chunk)
             yield chunk
+    finally:
+        os.close(fd)
 
 
-def file_response(path: Path, range_header: str | None, head: bool = False) -> Response:
+def file_response(
+    path: Path, range_header: str | None, *, size: int, roots: Sequence[Path], head: bool = False
+) -> Response:
+    """The file (or the requested range of it), if it is still the file the catalog knows."""
+    fd, real = open_served_file(path, size, roots)
     try:
-        stat = os.stat(path)
-    except OSError as exc:
-        raise ApiError(404, "the video file is missing on disk", "file_missing") from exc
-    if not S_ISREG(stat.st_mode):  # never block on a FIFO or device put in the file's place
-        raise ApiError(404, "the video file is missing on disk", "file_missing")
-    size = stat.st_size
-    headers = {
-        "Accept-Ranges": "bytes",
-        "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
-        "ETag": f'"{stat.st_mtime_ns:x}-{size:x}"',
-        "Cache-Control": "private, max-age=0",
-    }
-    span = parse_range(range_header, size) if range_header else None
+        stat = os.fstat(fd)
+        headers = {
+            "Accept-Ranges": "bytes",
+            "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
+            "ETag": f'"{stat.st_mtime_ns:x}-{size:x}"',
+            "Cache-Control": "private, max-age=0",
+        }
+        span = parse_range(range_header, size) if range_header else None
+    except BaseException:
+        os.close(fd)
+        raise
     status = 200
     first, length = 0, size
     if span is not None:
@@ -108,9 +112,10 @@ def file_response(path: Path, range_header: str | None, head: bool = False) -> R
         status = 206
         headers["Content-Range"] = f"bytes {first}-{last}/{size}"
     headers["Content-Length"] = str(length)
-    media_type = content_type(path)
+    media_type = content_type(real)
     if head:
+        os.close(fd)
         return Response(status_code=status, headers=headers, media_type=media_type)
     return StreamingResponse(
-        _read(path, first, length), status_code=status, headers=headers, media_type=media_type
+        _read(fd, first, length), status_code=status, headers=headers, media_type=media_type
     )
