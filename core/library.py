@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from vidseek.core import snapshot
-from vidseek.core.catalog import Catalog, SegmentRow, SegmentTable
+from vidseek.core.catalog import Catalog, SegmentRecord, SegmentTable
 from vidseek.core.catalog.catalog import FileState
 from vidseek.core.errors import LibraryError, ModelMismatch
 from vidseek.core.index_kinds import KINDS, IndexSpec, choose_index_kind, memory_budget_from_env
@@ -38,7 +38,7 @@ from vidseek.core.snapshot import SnapshotLock
 from vidseek.core.types import Hit, ModelIdentity, VideoCommit, VideoRecord
 from vidseek.core.vector_index import VectorIndex, VectorIndexFactory
 
-__all__ = ["FileState", "Library", "LibraryStats", "SegmentRow"]
+__all__ = ["FileState", "Library", "LibraryStats", "SegmentRecord"]
 
 log = logging.getLogger(__name__)
 
@@ -338,10 +338,10 @@ class Library:
     def video(self, video_id: int) -> VideoRecord:
         return self.catalog.video(video_id)
 
-    def segments(self, video_id: int) -> list[SegmentRow]:
+    def segments(self, video_id: int) -> list[SegmentRecord]:
         return self.catalog.segments(video_id)
 
-    def segment(self, segment_id: int) -> SegmentRow | None:
+    def segment(self, segment_id: int) -> SegmentRecord | None:
         """One segment by id (None if unknown)."""
         return self.catalog.segment(segment_id)
 

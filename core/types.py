@@ -76,7 +76,7 @@ class VideoInfo:
 
 
 @dataclass(frozen=True)
-class SegmentSpec:
+class PooledSegment:
     """A time window of one video and the pooled vector that represents it."""
 
     start: float
@@ -96,7 +96,7 @@ class VideoCommit:
     info: VideoInfo
     frame_times: np.ndarray  # float64 (n,), seconds, increasing
     frame_vectors: np.ndarray  # float32 (n, dim), unit rows
-    segments: list[SegmentSpec]
+    segments: list[PooledSegment]
     video_vector: np.ndarray  # float32 (dim,), unit norm
 
 

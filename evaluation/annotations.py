@@ -32,7 +32,7 @@ class Caption:
 
 
 @dataclass(frozen=True)
-class Moment:
+class AnnotatedMoment:
     """A text describing the span ``start``–``end`` seconds of a video (moment retrieval)."""
 
     video: str
@@ -46,7 +46,7 @@ class Moment:
 class Annotations:
     format: str
     captions: list[Caption] = field(default_factory=list)
-    moments: list[Moment] = field(default_factory=list)
+    moments: list[AnnotatedMoment] = field(default_factory=list)
 
     @property
     def video_keys(self) -> list[str]:
@@ -156,14 +156,14 @@ def read_jsonl(text: str) -> Annotations:
     return out
 
 
-def _moment(video: str, start, end, text: str, lang: str | None, number: int) -> Moment:
+def _moment(video: str, start, end, text: str, lang: str | None, number: int) -> AnnotatedMoment:
     try:
         s, e = float(start), float(end)
     except (TypeError, ValueError) as exc:
         raise AnnotationError(f"line {number}: start and end must be numbers of seconds") from exc
     if not 0 <= s < e:
         raise AnnotationError(f"line {number}: need 0 <= start < end, got {s} and {e}")
-    return Moment(video, s, e, text, lang)
+    return AnnotatedMoment(video, s, e, text, lang)
 
 
 def _lang(value: object) -> str | None:

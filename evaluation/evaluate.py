@@ -19,7 +19,7 @@ import numpy as np
 
 from vidseek.core.errors import VidseekError
 from vidseek.core.types import Clip
-from vidseek.evaluation.annotations import Annotations, Caption, Moment
+from vidseek.evaluation.annotations import AnnotatedMoment, Annotations, Caption
 from vidseek.evaluation.metrics import (
     MOMENT_KS,
     moment_metrics,
@@ -238,7 +238,9 @@ def video_retrieval(searcher: Searcher, captions: list[Caption], key_to_id: dict
     return out
 
 
-def moment_retrieval(searcher: Searcher, moments: list[Moment], key_to_id: dict[str, int]) -> dict:
+def moment_retrieval(
+    searcher: Searcher, moments: list[AnnotatedMoment], key_to_id: dict[str, int]
+) -> dict:
     """Each moment's text searched within its own video (Charades-STA protocol)."""
     predictions = []
     for m in moments:

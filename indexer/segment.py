@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from vidseek.core.types import SegmentSpec
+from vidseek.core.types import PooledSegment
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,14 @@ def _step(times: np.ndarray) -> float:
 
 def cut_segments(
     times: np.ndarray, vectors: np.ndarray, duration: float, options: SegmentOptions | None = None
-) -> list[SegmentSpec]:
+) -> list[PooledSegment]:
     """Windows of ``options.window`` seconds every ``options.stride`` seconds, cut at shots."""
     options = options or SegmentOptions()
     if len(times) == 0:
         return []
     ends = _frame_ends(times, duration)
     bounds = [*shot_starts(vectors, options.shot_threshold), len(times)]
-    segments: list[SegmentSpec] = []
+    segments: list[PooledSegment] = []
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
         shot_start = float(times[lo])
         shot_end = float(ends[hi - 1])
@@ -66,7 +66,7 @@ def cut_segments(
             inside = [i for i in range(lo, hi) if start <= times[i] < stop]
             if inside:
                 segments.append(
-                    SegmentSpec(start, stop, mean_pool(vectors[inside]), n_frames=len(inside))
+                    PooledSegment(start, stop, mean_pool(vectors[inside]), n_frames=len(inside))
                 )
             if stop >= shot_end - 1e-9:
                 break

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from vidseek.core.library import Library
-from vidseek.core.types import ModelIdentity, SegmentSpec, VideoCommit, VideoInfo
+from vidseek.core.types import ModelIdentity, PooledSegment, VideoCommit, VideoInfo
 
 DIM = 16
 MODEL = ModelIdentity("test-net", "random", DIM, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
@@ -38,7 +38,7 @@ def make_commit(path: str, seed: int, n_segments: int = 5) -> VideoCommit:
         frame_times=np.arange(n_segments, dtype=np.float64) * 3.0,
         frame_vectors=segs,
         segments=[
-            SegmentSpec(start=3.0 * i, end=3.0 * i + 1, vector=segs[i], n_frames=1)
+            PooledSegment(start=3.0 * i, end=3.0 * i + 1, vector=segs[i], n_frames=1)
             for i in range(n_segments)
         ],
         video_vector=unit(rng, 1)[0],

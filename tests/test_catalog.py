@@ -9,7 +9,7 @@ from vidseek.core.catalog import SCHEMA_VERSION, Catalog
 from vidseek.core.catalog import migrations as mig
 from vidseek.core.catalog.schema import Base
 from vidseek.core.errors import CatalogError, VideoNotFound
-from vidseek.core.types import SegmentSpec, VideoCommit, VideoInfo
+from vidseek.core.types import PooledSegment, VideoCommit, VideoInfo
 
 DIM = 8
 
@@ -31,7 +31,7 @@ def commit(path: str, n_frames: int = 4, n_segments: int = 2, seed: int = 0) -> 
         frame_times=np.arange(n_frames, dtype=np.float64),
         frame_vectors=vec[:n_frames],
         segments=[
-            SegmentSpec(start=2.0 * i, end=2.0 * i + 2, vector=vec[n_frames + i], n_frames=2)
+            PooledSegment(start=2.0 * i, end=2.0 * i + 2, vector=vec[n_frames + i], n_frames=2)
             for i in range(n_segments)
         ],
         video_vector=vec[-1],

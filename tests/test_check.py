@@ -19,7 +19,7 @@ from vidseek.core.check import check_library
 from vidseek.core.faiss_index import FaissIndex
 from vidseek.core.library import Library
 from vidseek.core.snapshot import INDEX_FILE, read_manifest
-from vidseek.core.types import ModelIdentity, SegmentSpec, VideoCommit, VideoInfo
+from vidseek.core.types import ModelIdentity, PooledSegment, VideoCommit, VideoInfo
 
 DIM = 8
 MODEL = ModelIdentity("test-net", "random", DIM, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
@@ -42,7 +42,7 @@ def commit(path: Path, seed: int) -> VideoCommit:
         info=VideoInfo(6.0, 30.0, 64, 64, backend="pyav"),
         frame_times=np.arange(3, dtype=np.float64),
         frame_vectors=unit(rng, 3),
-        segments=[SegmentSpec(2.0 * i, 2.0 * i + 2, segs[i], 1) for i in range(3)],
+        segments=[PooledSegment(2.0 * i, 2.0 * i + 2, segs[i], 1) for i in range(3)],
         video_vector=unit(rng, 1)[0],
     )
 

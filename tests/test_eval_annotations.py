@@ -4,9 +4,9 @@ import json
 
 import pytest
 from vidseek.evaluation.annotations import (
+    AnnotatedMoment,
     AnnotationError,
     Caption,
-    Moment,
     detect_format,
     read_annotations,
 )
@@ -79,8 +79,8 @@ def test_msrvtt_json_of_another_shape_is_refused(tmp_path):
 def test_charades_sta(tmp_path):
     ann = read_annotations(write(tmp_path, "charades_sta_test.txt", CHARADES))
     assert ann.moments == [
-        Moment("AO8RW", 0.0, 6.9, "a person is putting a book on a shelf."),
-        Moment("Y6R7T", 20.8, 30.0, "person opens the door."),
+        AnnotatedMoment("AO8RW", 0.0, 6.9, "a person is putting a book on a shelf."),
+        AnnotatedMoment("Y6R7T", 20.8, 30.0, "person opens the door."),
     ]
     assert ann.captions == []
 
@@ -105,7 +105,7 @@ def test_jsonl_mixes_captions_and_moments(tmp_path):
         Caption("clip.mp4", "a red circle", "en"),
         Caption("other", "一个红色的圆形", None),
     ]
-    assert ann.moments == [Moment("clip", 2.0, 5.5, "ein roter Kreis", "de")]
+    assert ann.moments == [AnnotatedMoment("clip", 2.0, 5.5, "ein roter Kreis", "de")]
 
 
 def test_jsonl_errors(tmp_path):

@@ -14,7 +14,7 @@ from vidseek.core.errors import LibraryError, ModelMismatch, VideoNotFound
 from vidseek.core.faiss_index import FaissIndex
 from vidseek.core.library import Library
 from vidseek.core.snapshot import INDEX_FILE, MANIFEST_FILE
-from vidseek.core.types import ModelIdentity, SegmentSpec, VideoCommit, VideoInfo
+from vidseek.core.types import ModelIdentity, PooledSegment, VideoCommit, VideoInfo
 
 DIM = 16
 MODEL = ModelIdentity("test-net", "random", DIM, 32, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
@@ -37,7 +37,7 @@ def make_commit(path: str, seed: int, n_segments: int = 5) -> VideoCommit:
         frame_times=np.arange(2 * n_segments, dtype=np.float64),
         frame_vectors=frames,
         segments=[
-            SegmentSpec(start=2.0 * i, end=2.0 * i + 2, vector=segs[i], n_frames=2)
+            PooledSegment(start=2.0 * i, end=2.0 * i + 2, vector=segs[i], n_frames=2)
             for i in range(n_segments)
         ],
         video_vector=unit(rng, 1)[0],
@@ -225,7 +225,7 @@ def test_ties_are_deterministic(tmp_path) -> None:
     v = unit(np.random.default_rng(3), 1)[0]
     for i in range(4):  # every segment of every video has the same vector
         c = make_commit(f"/dup/{i}.mp4", seed=i, n_segments=4)
-        c.segments = [SegmentSpec(s.start, s.end, v, s.n_frames) for s in c.segments]
+        c.segments = [PooledSegment(s.start, s.end, v, s.n_frames) for s in c.segments]
         lib.commit_video(c)
     all_ids = sorted(lib.segment_ids_for_videos([x.id for x in lib.videos()]).tolist())
     for k in (1, 3, 10):

@@ -37,7 +37,7 @@ def _now() -> str:
 
 
 @dataclass(frozen=True)
-class SegmentRow:
+class SegmentRecord:
     id: int
     video_id: int
     start: float
@@ -367,7 +367,7 @@ class Catalog:
         with Session(self.engine) as s:
             return int(s.scalar(select(func.count(Segment.id))) or 0)
 
-    def segments(self, video_id: int) -> list[SegmentRow]:
+    def segments(self, video_id: int) -> list[SegmentRecord]:
         self.video(video_id)
         q = (
             select(Segment.id, Segment.video_id, Segment.start, Segment.end, Segment.n_frames)
@@ -375,15 +375,15 @@ class Catalog:
             .order_by(Segment.start, Segment.id)
         )
         with Session(self.engine) as s:
-            return [SegmentRow(*row) for row in s.execute(q)]
+            return [SegmentRecord(*row) for row in s.execute(q)]
 
-    def segment(self, segment_id: int) -> SegmentRow | None:
+    def segment(self, segment_id: int) -> SegmentRecord | None:
         q = select(
             Segment.id, Segment.video_id, Segment.start, Segment.end, Segment.n_frames
         ).where(Segment.id == segment_id)
         with Session(self.engine) as s:
             row = s.execute(q).first()
-        return SegmentRow(*row) if row else None
+        return SegmentRecord(*row) if row else None
 
     def frames(self, video_id: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
         self.video(video_id)
