@@ -8,6 +8,7 @@ editable-install hook, so every ``vidseek`` module it imports comes from the whe
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,14 +20,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+LOCAL_ONLY = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".vidseek")
 
 
 @pytest.fixture(scope="module")
 def wheel_venv(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the sources: a build/ folder left in the checkout can hold modules
+    # that no longer exist, and they would end up in the wheel.
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*LOCAL_ONLY))
     pip = [sys.executable, "-m", "pip"]
     subprocess.run(
-        [*pip, "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(ROOT)],
+        [*pip, "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(source)],
         check=True,
         timeout=600,
     )
