@@ -12,16 +12,18 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vidseek.api.schemas import FileResult, Job
-from vidseek.core.errors import VidseekError
+from vidseek.core.errors import DecodeError, VidseekError
 from vidseek.core.library import Library
-from vidseek.core.types import Encoder
-from vidseek.indexer.frames import Decoder
+from vidseek.core.types import Encoder, VideoInfo
+from vidseek.indexer.executors import isolated_default_decoder
+from vidseek.indexer.frames import Decoder, FrameBatch
 from vidseek.indexer.pipeline import FileOutcome, IndexOptions, index_paths
 
 log = logging.getLogger("vidseek.server")
@@ -58,6 +60,7 @@ class JobRecord:
     error: str | None = None
     failures: list[FileResult] = field(default_factory=list)
     cancel_requested: bool = False
+    interrupt: Callable[[], None] | None = None  # aborts the decode in flight
     on_file_done: Callable[[], None] | None = None
     _t0: float = 0.0
     _t_end: float | None = None
@@ -198,9 +201,13 @@ class JobManager:
         return counts
 
     def cancel(self, job_id: str) -> JobRecord | None:
+        """Stop a job: a queued one never starts, a running one stops mid-file (its decoder
+        worker is killed); what it committed stays."""
         job = self.get(job_id)
         if job is not None and job.state in ("queued", "running"):
             job.cancel_requested = True
+            if job.interrupt is not None:
+                job.interrupt()
         return job
 
     def shutdown(self, wait_s: float = 10.0) -> None:
@@ -221,19 +228,22 @@ class JobManager:
             for path in refused:
                 job.refuse(path)
             library = self._open_library()
+            options = self._options(fps)
+            decoder = _Cancellable(self._decoder() or isolated_default_decoder(options), job)
             try:
                 if files:
                     index_paths(
                         library,
                         self._encoder(),
                         files,
-                        options=self._options(fps),
-                        decoder=self._decoder(),  # None: the pipeline's isolated default
+                        options=options,
+                        decoder=decoder,
                         progress=job,
                     )
                 else:
                     job.files_total = 0
             finally:
+                decoder.close()
                 library.close()
             job.state = "succeeded"
         except JobCancelled:
@@ -253,3 +263,39 @@ class JobManager:
         finished = [j.id for j in self._jobs.values() if j.state not in ("queued", "running")]
         for job_id in finished[: max(len(finished) - KEEP_FINISHED, 0)]:
             del self._jobs[job_id]
+
+
+class _Cancellable(Decoder):
+    """The job's decoder: a cancel aborts the decode in flight, and the file it was on ends
+    the job as cancelled instead of being recorded as a bad file."""
+
+    def __init__(self, inner: Decoder, job: JobRecord) -> None:
+        self.inner, self.job = inner, job
+        self.name, self.reads_ahead = inner.name, inner.reads_ahead
+        job.interrupt = inner.interrupt
+
+    def probe(self, path: Path) -> VideoInfo:
+        with self._cancellation():
+            return self.inner.probe(path)
+
+    def frames(
+        self, path: Path, fps: float, short_side: int | None = None, batch_size: int = 32
+    ) -> Iterator[FrameBatch]:
+        with self._cancellation():
+            for batch in self.inner.frames(path, fps, short_side, batch_size):
+                if self.job.cancel_requested:
+                    raise JobCancelled()
+                yield batch
+
+    @contextmanager
+    def _cancellation(self) -> Iterator[None]:
+        try:
+            yield
+        except DecodeError:
+            if self.job.cancel_requested:
+                raise JobCancelled() from None
+            raise
+
+    def close(self) -> None:
+        self.job.interrupt = None
+        self.inner.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
+
 from vidseek.core.errors import DecodeError
 from vidseek.core.types import VideoInfo
 
@@ -34,6 +35,7 @@ class Decoder(ABC):
     The whole contract: ``probe`` and ``frames`` (every decoder), ``frame_at`` (one frame,
     for thumbnails; a decoder that cannot seek says so with a ``DecodeError``), ``close``
     (release what the decoder holds, e.g. a worker process; nothing by default) and
+    ``interrupt`` (abort the call in flight from another thread, where possible) and
     ``reads_ahead``: true for a decoder that already decodes ahead of its reader by itself
     and must be driven from one thread only (``IsolatedDecoder``); others are run ahead by
     ``read_ahead``.
@@ -64,6 +66,10 @@ class Decoder(ABC):
 
     def close(self) -> None:  # noqa: B027 - doing nothing is the right default
         """Release what the decoder holds; it may still be used afterwards (it reopens)."""
+
+    def interrupt(self) -> None:  # noqa: B027 - in-process decoding cannot be aborted
+        """From another thread: make the call in flight fail now, where the decoder can (an
+        isolated worker is killed). Used to cancel a job mid-file."""
 
     def __enter__(self) -> Self:
         return self

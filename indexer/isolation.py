@@ -213,6 +213,12 @@ class IsolatedDecoder(Decoder):
                 pass
             self._kill()
 
+    def interrupt(self) -> None:
+        """Kill the worker from any thread; the call in flight fails with ``DecoderLost``."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+
     # --- internals --------------------------------------------------------------------
 
     def _start(self) -> None:
