@@ -65,7 +65,7 @@ def build_services(config: ServerConfig, library: Library | None = None) -> Serv
         lambda fps: IndexOptions(
             fps=fps, fast_decode=config.fast_decode, gpu_decode=config.gpu_decode
         ),
-        on_progress=lambda: None,  # searches call refresh() themselves
+        on_progress=state.committed,  # the next search catches up with the catalog
         decoder=in_process_decoder,
     )
     return Services(

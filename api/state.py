@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -22,6 +23,7 @@ from vidseek.search.query import Searcher
 from vidseek.session import Session, resolve_model_spec
 
 log = logging.getLogger("vidseek.server")
+REFRESH_EVERY_S = 1.0  # how stale other processes' commits may be in this server's answers
 
 
 class SerializedEncoder:
@@ -60,6 +62,7 @@ class ServerState:
         )
         self.library = library or self.session.library()
         self.generation = 0  # bumped whenever the searchable content may have changed
+        self._refresh_due, self._refreshed_at = True, 0.0
         self._encoder: SerializedEncoder | None = None
         self._encoder_lock = threading.Lock()
         self._searcher: Searcher | None = None
@@ -71,11 +74,21 @@ class ServerState:
             yield self.library
 
     def refresh(self) -> int:
-        """Pick up vectors committed by index jobs or other processes; returns the generation."""
+        """Pick up vectors committed by index jobs or other processes; returns the generation.
+
+        The catalog is asked at most once a second (``REFRESH_EVERY_S``), or at once after
+        this server's own jobs committed a file (``committed``)."""
         with self.lock:
-            if self.library.refresh():
-                self.generation += 1
+            now = time.monotonic()
+            if self._refresh_due or now - self._refreshed_at >= REFRESH_EVERY_S:
+                self._refresh_due, self._refreshed_at = False, now
+                if self.library.refresh():
+                    self.generation += 1
             return self.generation
+
+    def committed(self) -> None:
+        """An index job of this server committed a file: the next search catches up."""
+        self._refresh_due = True
 
     def changed(self) -> None:
         with self.lock:

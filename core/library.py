@@ -400,11 +400,23 @@ class Library:
         return out
 
     def refresh(self) -> bool:
-        """Reload the snapshot if another process saved a new one; True if reloaded."""
+        """Pick up what other writers committed; True if the searchable content changed.
+
+        A writable library catches up from the catalog, adding and removing only the segments
+        that changed. It never verifies a snapshot against a catalog that another writer is
+        filling between its saves, so a search never waits for a rebuild because an index job
+        is running. A read-only library reloads the snapshot when a newer one was saved."""
         with self._lock:
             if not self._loaded:
                 return False  # the first use will load what is there then
-            if snapshot.read_manifest_bytes(self._index_dir) == self._manifest_bytes:
+            if not self.read_only and self._index is not None:
+                with self._flock.hold(exclusive=True):
+                    return self._catch_up()
+            if not self.read_only and self._model is None and self.catalog.model() is None:
+                return False  # nothing indexed anywhere yet
+            if snapshot.read_manifest_bytes(self._index_dir) == self._manifest_bytes and (
+                self._model is not None or self.read_only
+            ):
                 return False
             with self._flock.hold(exclusive=not self.read_only):
                 self._load()
@@ -453,17 +465,18 @@ class Library:
         elif snapshot.read_manifest_bytes(self._index_dir) != self._manifest_bytes:
             self._load()
 
-    def _catch_up(self) -> None:
-        """Under the exclusive file lock: apply other writers' catalog changes to the index.
+    def _catch_up(self) -> bool:
+        """Under the exclusive file lock: apply other writers' catalog changes to the index;
+        True if there were any.
 
         Several processes may index into one library (e.g. a PostgreSQL catalog); each must
         include the others' commits before it saves, or its snapshot would drop them."""
         if self._index is None or self._model is None:
-            return
+            return False
         t = self._table
         mine = (len(t.ids), int(t.ids.max()) if len(t.ids) else -1, int(t.ids.sum()))
         if self.catalog.segment_fingerprint() == mine:
-            return
+            return False
         table = self.catalog.segment_table()
         extra = np.setdiff1d(t.ids, table.ids, assume_unique=True)
         missing = np.setdiff1d(table.ids, t.ids, assume_unique=True)
@@ -475,6 +488,7 @@ class Library:
         self._dirty = True
         if self._index.ntotal != len(table.ids):  # the catalog moved under us: start over
             self._rebuild(table)
+        return True
 
     def _load(self) -> None:
         """Under the file lock: load the snapshot, verify it against the catalog, and rebuild
