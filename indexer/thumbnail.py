@@ -23,7 +23,7 @@ from vidseek.indexer.decode import PyAVDecoder
 from vidseek.indexer.frames import Decoder, FrameBatch
 from vidseek.indexer.isolation import IsolatedDecoder
 
-DEFAULT_TIMEOUT_S = 10.0  # one frame; a healthy file needs well under a second
+DEFAULT_TIMEOUT_S = 30.0  # one frame: a healthy file needs well under a second, a busy machine more
 DEFAULT_MEMORY_LIMIT = 2 * 2**30  # address-space cap of a thumbnail worker
 
 
