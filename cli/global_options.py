@@ -33,6 +33,12 @@ FLAGS = {
     "catalog_url": "--catalog-url",
     "encoder_backend": "--encoder-backend",
 }
+LEAF_HELP = {  # short: `vidseek --help` explains them in full
+    "home": "Library folder.",
+    "model_spec": "Model as NAME[:PRETRAINED] or a preset.",
+    "catalog_url": "SQLAlchemy URL of the catalog.",
+    "encoder_backend": "What runs the image encoder (see `vidseek --help`).",
+}
 ENVVARS = {"model_spec": "VIDSEEK_MODEL", "catalog_url": "VIDSEEK_CATALOG_URL"}
 ENVVARS["encoder_backend"] = ENV
 
@@ -73,7 +79,7 @@ def _leaf_option(name: str) -> click.Option:
         type=_type(name),
         expose_value=False,
         callback=_setter(name),
-        help=HELP[name] + " (Also accepted before the command.)",
+        help=f"{LEAF_HELP[name]} Also accepted before the command.",
     )
 
 
