@@ -28,6 +28,7 @@ from vidseek.api.segment_lookup import SegmentLookup
 from vidseek.api.services import Services
 from vidseek.api.state import ServerState
 from vidseek.api.thumbnails import ThumbnailCache
+from vidseek.core.catalog.job_log import JobLog
 from vidseek.core.library import Library
 from vidseek.indexer.frames import Decoder
 from vidseek.indexer.pipeline import IndexOptions
@@ -67,6 +68,7 @@ def build_services(config: ServerConfig, library: Library | None = None) -> Serv
         ),
         on_progress=state.committed,  # the next search catches up with the catalog
         decoder=in_process_decoder,
+        log=JobLog(state.library.catalog.engine),
     )
     return Services(
         state=state,

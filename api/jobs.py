@@ -17,8 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from vidseek.api.schemas import FileResult, Job
+from vidseek.core.catalog.job_log import JobLog
 from vidseek.core.errors import DecodeError, VidseekError
 from vidseek.core.library import Library
 from vidseek.core.types import Encoder, VideoInfo
@@ -27,6 +31,7 @@ from vidseek.indexer.frames import Decoder, FrameBatch
 from vidseek.indexer.pipeline import FileOutcome, IndexOptions, index_paths
 
 log = logging.getLogger("vidseek.server")
+T = TypeVar("T")
 KEEP_FINISHED = 100
 MAX_QUEUED = 16
 MAX_FAILURES_SHOWN = 100
@@ -161,7 +166,11 @@ class JobManager:
         options: Callable[[float], IndexOptions],
         on_progress: Callable[[], None],
         decoder: Callable[[], Decoder | None] = lambda: None,
+        log: JobLog | None = None,
     ) -> None:
+        self._log = log
+        if log is not None:
+            self._quietly(log.interrupt_orphans)
         self._decoder = decoder
         self._open_library = open_library
         self._expand = expand
@@ -179,12 +188,50 @@ class JobManager:
             raise QueueFull(f"{MAX_QUEUED} index jobs are already waiting; try again later")
         job_id = f"job-{next(self._ids)}-{secrets.token_hex(4)}"
         job = JobRecord(id=job_id, paths=[str(p) for p in paths])
-        job.on_file_done = self._on_progress
+
+        def file_done() -> None:
+            self._on_progress()
+            self._persist(job)
+
+        job.on_file_done = file_done
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old()
+        self._persist(job)
         self._pool.submit(self._run, job, paths, fps)
         return job
+
+    def report(self, job_id: str) -> Job | None:
+        """A job's report: live, else as the catalog kept it (e.g. from before a restart)."""
+        job = self.get(job_id)
+        if job is not None:
+            return job.to_model()
+        document = self._quietly(lambda: self._log.get(job_id)) if self._log else None
+        return Job.model_validate(document) if document else None
+
+    def reports(self) -> list[Job]:
+        """Recent jobs, oldest first: those the catalog kept, then this server's live ones."""
+        live = self.all()
+        ids = {j.id for j in live}
+        kept = self._quietly(self._log.recent) if self._log else None
+        earlier = [Job.model_validate(d) for d in kept or () if d["id"] not in ids]
+        return earlier + [j.to_model() for j in live]
+
+    def _persist(self, job: JobRecord) -> None:
+        if self._log is not None:
+            model = job.to_model()
+            self._quietly(
+                lambda: self._log.save(job.id, model.state, model.created_at, model.model_dump())
+            )
+
+    @staticmethod
+    def _quietly(action: Callable[[], T]) -> T | None:
+        """The job history is a convenience: a catalog error there never fails a job."""
+        try:
+            return action()
+        except SQLAlchemyError as exc:
+            log.warning("job history not updated: %s", exc)
+            return None
 
     def get(self, job_id: str) -> JobRecord | None:
         with self._lock:
@@ -221,8 +268,10 @@ class JobManager:
     def _run(self, job: JobRecord, paths: list[Path], fps: float) -> None:
         if job.cancel_requested:
             job.state = "cancelled"
+            self._persist(job)
             return
         job.state, job.started_at, job._t0 = "running", time.time(), time.monotonic()
+        self._persist(job)
         try:
             files, refused = self._expand(paths)
             for path in refused:
@@ -257,6 +306,7 @@ class JobManager:
         finally:
             job.current_file = None
             job.finished_at, job._t_end = time.time(), time.monotonic()
+            self._persist(job)
             self._on_progress()
 
     def _forget_old(self) -> None:

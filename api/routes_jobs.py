@@ -49,17 +49,17 @@ def start_index(body: IndexRequest, svc: Annotated[Services, Depends(services)])
 
 @router.get("/jobs", response_model=JobList)
 def list_jobs(svc: Annotated[Services, Depends(services)]) -> JobList:
-    """Recent jobs, oldest first."""
-    return JobList(jobs=[j.to_model() for j in svc.jobs.all()])
+    """Recent jobs, oldest first (kept in the catalog across restarts)."""
+    return JobList(jobs=svc.jobs.reports())
 
 
 @router.get("/jobs/{job_id}", response_model=Job, responses=NOT_FOUND)
 def get_job(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> Job:
     """Status, files total/done/failed, frames, elapsed and estimated time left."""
-    job = svc.jobs.get(job_id)
+    job = svc.jobs.report(job_id)
     if job is None:
         raise ApiError(404, f"no job with id {job_id!r}", "job_not_found")
-    return job.to_model()
+    return job
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=Job, responses=NOT_FOUND)

@@ -160,7 +160,9 @@ class FileResult(BaseModel):
 
 class Job(BaseModel):
     id: str
-    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"] = Field(
+        description="interrupted: the server stopped while the job was queued or running."
+    )
     paths: list[str]
     files_total: int | None = Field(description="Video files found; null until discovered.")
     files_done: int

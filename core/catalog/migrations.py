@@ -113,10 +113,26 @@ def _m003_path_prefix_index(conn: Connection) -> None:
         conn.execute(text('CREATE INDEX ix_videos_path_c ON videos (path COLLATE "C")'))
 
 
+def _m004_jobs(conn: Connection) -> None:
+    """Create jobs: index jobs of ``vidseek serve``, so a restart shows what they had done."""
+    md = MetaData()
+    Table(
+        "jobs",
+        md,
+        Column("id", String(64), primary_key=True),
+        Column("owner", String(200), nullable=False, index=True),
+        Column("state", String(16), nullable=False, index=True),
+        Column("created_at", Float, nullable=False, index=True),
+        Column("document", Text, nullable=False),
+    )
+    md.create_all(conn)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_initial,
     _m002_claims,
     _m003_path_prefix_index,
+    _m004_jobs,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -84,3 +84,16 @@ class Claim(Base):
     path: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class JobRow(Base):
+    """An index job of ``vidseek serve``: its state and its last progress report as JSON.
+    ``owner`` is ``host:pid`` of the server that ran it. See ``core/catalog/job_log.py``."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    document: Mapped[str] = mapped_column(Text)
