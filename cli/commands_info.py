@@ -63,7 +63,7 @@ def list_models() -> None:
 
     accelerated = ", ".join(backends.installed()) or "none (pip install 'vidseek[fast]')"
     chosen = backends.choose(backends.requested(), "cpu")
-    click.echo(f"\nimage encoder backends installed: {accelerated}; on CPU this runs: {chosen}")
     on_torch = backends.requested() == "torch" or importlib.util.find_spec("onnxruntime") is None
     text = "torch" if on_torch else "onnxruntime (the text tower, exported on first search)"
-    click.echo(f"query texts run on: {text}")
+    click.echo(f"\nquery texts run on: {text}")
+    click.echo(f"image encoder backends installed: {accelerated}; on CPU this runs: {chosen}")
