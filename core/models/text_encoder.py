@@ -110,17 +110,15 @@ def load_text_encoder(spec: str, *, backend: str | None = None) -> Encoder:
         return _torch_encoder(spec)
     record_path = folder() / f"{lookup_key(spec)}.json"
     record = read_record(record_path)
-    if record is not None and record.onnx is None:
+    if record is None:
+        return _export_and_open(spec, record_path, fresh=False)
+    if record.onnx is None:  # its tokenizer has no torch-free port, or ONNX disagreed
         return _torch_encoder(spec)
-    if record is not None:
-        try:
-            return _open(folder() / record.onnx, record)  # type: ignore[operator]
-        except Exception as exc:  # a damaged file: export it again
-            logger.warning(
-                "cached text export %s is unusable (%s); exporting again", record.onnx, exc
-            )
-            return _export_and_open(spec, record_path, fresh=True)
-    return _export_and_open(spec, record_path, fresh=False)
+    try:
+        return _open(folder() / record.onnx, record)
+    except Exception as exc:  # a damaged file: export it again
+        logger.warning("cached text export %s is unusable (%s); exporting again", record.onnx, exc)
+        return _export_and_open(spec, record_path, fresh=True)
 
 
 def folder() -> Path:
