@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 
 import click
+
 from vidseek.cli.commands_search import timestamp
 from vidseek.cli.context import AppContext
 
