@@ -52,6 +52,21 @@ def ids_sha256(ids: np.ndarray) -> str:
 # --- atomic files ----------------------------------------------------------------------------
 
 
+def _umask() -> int:
+    try:  # Linux says it without changing it
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_SHARED_MODE = 0o666 & ~_umask()  # what open() would give a new file
+
+
 def atomic_write_parts(
     directory: Path, parts: Iterable[bytes], name: str | Callable[[str], str], fault: str
 ) -> tuple[Path, str]:
@@ -62,6 +77,9 @@ def atomic_write_parts(
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{label}.", suffix=".tmp")
     digest = hashlib.sha256()
     try:
+        # mkstemp makes 0600 files; snapshots are as readable as the catalog beside them, or
+        # a service account that may only read would find them unreadable and rebuild.
+        os.fchmod(fd, _SHARED_MODE)
         with os.fdopen(fd, "wb") as f:
             for data in parts:
                 digest.update(data)

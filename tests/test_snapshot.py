@@ -145,3 +145,16 @@ def test_size_bytes_counts_snapshot_files_not_temp_files(tmp_path) -> None:
     assert before == expected == snapshot.size_bytes(index_dir)
     assert snapshot.remove_temp_files(index_dir) == [".segments.faiss.x.tmp"]
     assert snapshot.size_bytes(index_dir) == before
+
+
+def test_snapshot_files_are_as_readable_as_a_normally_created_file(tmp_path):
+    import os
+    import stat
+
+    from vidseek.core.snapshot import atomic_write
+
+    reference = tmp_path / "reference"
+    reference.write_bytes(b"x")
+    target = tmp_path / "segments.faiss"
+    atomic_write(target, b"data", fault="test")
+    assert stat.S_IMODE(os.stat(target).st_mode) == stat.S_IMODE(os.stat(reference).st_mode)
