@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import ConfigDict, ValidationError
+
 from vidseek.api.errors import ApiError
 from vidseek.api.images import decode_query_image
 from vidseek.api.schemas import (
@@ -51,6 +52,7 @@ def _text_search(svc: Services, body: TextSearchRequest) -> SearchResponse:
         ("text", text),
         lambda searcher: searcher.embed_text(text),
         text,
+        queries="text",
     )
 
 

@@ -42,6 +42,7 @@ def run_search(
     query_key: Hashable,
     embed: Callable[[Searcher], np.ndarray],
     query_text: str | None,
+    queries: str = "images",
 ) -> SearchResponse:
     """Rank clips for one query (``embed`` turns it into a vector) and cut out one page."""
     generation = state.refresh()
@@ -55,7 +56,7 @@ def run_search(
     key = (query_key, per_video, allowed, params.min_score, generation)
     clips = cache.get(key)
     if clips is None:
-        searcher = state.searcher()
+        searcher = state.searcher(queries)
         vector = embed(searcher)
         options = SearchOptions(
             k=state.config.result_window,

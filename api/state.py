@@ -50,7 +50,7 @@ class SerializedEncoder:
 class ServerState:
     def __init__(self, config: ServerConfig, library: Library | None = None) -> None:
         self.config = config
-        self.lock = threading.RLock()  # guards self.library and self._searcher
+        self.lock = threading.RLock()  # guards self.library and self._searchers
         # An outgrown vector index is retrained in a background thread; searches go on
         # against the old one until the new one is swapped in.
         self.session = Session(
@@ -65,8 +65,8 @@ class ServerState:
         self._refresh_due, self._refreshed_at = True, 0.0
         self._encoder: SerializedEncoder | None = None
         self._encoder_lock = threading.Lock()
-        self._searcher: Searcher | None = None
-        self._searcher_model: ModelIdentity | None = None
+        self._text_encoder: Encoder | None = None
+        self._searchers: dict[str, tuple[Searcher, ModelIdentity | None]] = {}
 
     @contextmanager
     def locked(self) -> Iterator[Library]:
@@ -111,15 +111,34 @@ class ServerState:
                     raise ModelError(f"the model {spec} could not be loaded: {exc}") from exc
             return self._encoder
 
-    def searcher(self) -> Searcher:
-        """A searcher over the serving library; rebuilt when the library's model changes."""
-        encoder = self.encoder()
+    def text_encoder(self) -> Encoder:
+        """The model's text tower alone (ONNX Runtime where it can): text queries never wait
+        for an index job's frame batch on the shared encoder's lock."""
+        with self._encoder_lock:
+            if self._text_encoder is None:
+                from vidseek.core.models.text_encoder import load_text_encoder
+
+                with self.lock:
+                    spec = resolve_model_spec(self.config.model_spec, self.library)
+                try:
+                    self._text_encoder = load_text_encoder(spec)
+                except VidseekError:
+                    raise
+                except Exception as exc:  # answer 503 with the reason, not a 500
+                    raise ModelError(f"the model {spec} could not be loaded: {exc}") from exc
+            return self._text_encoder
+
+    def searcher(self, queries: str = "images") -> Searcher:
+        """A searcher over the serving library (``queries="text"``: one that embeds texts
+        with the text tower only); rebuilt when the library's model changes."""
+        encoder = self.text_encoder() if queries == "text" else self.encoder()
         with self.lock:
             model = self.library.model
-            if self._searcher is None or self._searcher_model != model:
-                self._searcher = Searcher(self.library, encoder)  # ModelMismatch → 409
-                self._searcher_model = model
-            return self._searcher
+            made = self._searchers.get(queries)
+            if made is None or made[1] != model:
+                made = Searcher(self.library, encoder), model  # ModelMismatch → 409
+                self._searchers[queries] = made
+            return made[0]
 
     def close(self) -> None:
         with self.lock:

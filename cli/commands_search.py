@@ -11,7 +11,7 @@ import click
 
 from vidseek.cli.context import AppContext, single_query_threads
 from vidseek.core.errors import QueryError
-from vidseek.core.types import Clip, Encoder
+from vidseek.core.types import Clip
 from vidseek.search.grouping import GROUP_BY, GroupBy, VideoGroup
 from vidseek.search.paging import Page, result_window
 from vidseek.search.query import Searcher, SearchOptions
@@ -94,7 +94,7 @@ def search_command(
     if library.model is None:
         click.echo("the library is empty: index some videos first (vidseek index PATH)", err=True)
     single_query_threads()
-    searcher = Searcher(library, app.encoder() if image is not None else _text_encoder(app))
+    searcher = app.searcher("images" if image is not None else "text")
     if batch is not None:
         for line in batch:
             query = line.strip()
@@ -112,13 +112,6 @@ def search_command(
         click.echo(json.dumps(_payload(query, clips, paging), ensure_ascii=False))
     else:
         print_page(paging.page(clips))
-
-
-def _text_encoder(app: AppContext) -> Encoder:
-    """Query texts need only the text tower: ONNX Runtime on its cached export, no torch."""
-    from vidseek.core.models.text_encoder import load_text_encoder
-
-    return load_text_encoder(app.resolved_model())
 
 
 def _run(searcher: Searcher, query: str, options: SearchOptions) -> list[Clip] | str:

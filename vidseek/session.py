@@ -65,7 +65,8 @@ class Session:
         self.rebuild_in_background = rebuild_in_background
         self._library: Library | None = None
         self._encoder: Encoder | None = None
-        self._searcher: Searcher | None = None
+        self._text_encoder: Encoder | None = None
+        self._searchers: dict[str, Searcher] = {}
 
     # -- what the session holds, each made on first use --------------------------------------
 
@@ -95,13 +96,24 @@ class Session:
             self._encoder = load_encoder(self.resolved_model())
         return self._encoder
 
-    def searcher(self) -> Searcher:
-        """Text and image search over the library with this session's model."""
-        if self._searcher is None:
+    def text_encoder(self) -> Encoder:
+        """Only the model's text tower, as cheaply as it runs (ONNX Runtime on a cached
+        export, no torch, once the first call has exported it): for text queries."""
+        if self._text_encoder is None:
+            from vidseek.core.models.text_encoder import load_text_encoder
+
+            self._text_encoder = load_text_encoder(self.resolved_model())
+        return self._text_encoder
+
+    def searcher(self, queries: str = "images") -> Searcher:
+        """Search over the library with this session's model; ``queries="text"`` gives one
+        that embeds texts only, without loading the image tower."""
+        if queries not in self._searchers:
             from vidseek.search.query import Searcher
 
-            self._searcher = Searcher(self.library(), self.encoder())
-        return self._searcher
+            encoder = self.text_encoder() if queries == "text" else self.encoder()
+            self._searchers[queries] = Searcher(self.library(), encoder)
+        return self._searchers[queries]
 
     # -- the Python API ----------------------------------------------------------------------
 
@@ -128,14 +140,14 @@ class Session:
             progress=progress,
             prune=prune,
         )
-        self._searcher = None  # sees the new vectors
+        self._searchers.clear()
         return report
 
     def search(self, text: str, k: int = 10, **filters: object) -> list[Clip]:
         """The ``k`` best moments for ``text``: each a ``Clip`` with ``video_id``, ``path``,
         ``start``, ``end`` (seconds) and ``score``. ``filters`` are ``SearchOptions`` fields
         (``per_video``, ``video_ids``, ``min_score``, ...)."""
-        return self.searcher().search_text(text, self._options(k, filters))
+        return self.searcher("text").search_text(text, self._options(k, filters))
 
     def search_image(
         self, image: str | os.PathLike[str] | np.ndarray, k: int = 10, **filters: object
@@ -152,11 +164,11 @@ class Session:
     def remove(self, video_id: int) -> None:
         """Remove one video and its vectors from the library."""
         self.library().remove_video(video_id)
-        self._searcher = None
+        self._searchers.clear()
 
     def close(self) -> None:
         """Save what is pending and release the library."""
-        self._searcher = None
+        self._searchers.clear()
         if self._library is not None:
             self._library.close()
             self._library = None
