@@ -17,6 +17,7 @@ from vidseek.core.errors import (
     ModelError,
     ModelMismatch,
     QueryError,
+    StorageFull,
     VideoNotFound,
     VidseekError,
 )
@@ -36,6 +37,7 @@ _STATUS_CODES = {
     422: "invalid_request",
     429: "too_many_requests",
     503: "unavailable",
+    507: "storage_full",
 }
 
 
@@ -84,6 +86,8 @@ def vidseek_status(exc: VidseekError) -> tuple[int, str]:
         return 409, "model_mismatch"
     if isinstance(exc, ModelError):
         return 503, "model_unavailable"
+    if isinstance(exc, StorageFull):
+        return 507, "storage_full"
     if isinstance(exc, LibraryError):
         return 503, "library_unavailable"
     return 400, "error"
@@ -99,6 +103,8 @@ def vidseek_hint(exc: VidseekError) -> str | None:
         )
     if isinstance(exc, VideoNotFound):
         return "GET /videos lists the videos and their ids"
+    if isinstance(exc, StorageFull):
+        return "the server's disk is full; nothing committed was lost, retry once it has space"
     return None
 
 

@@ -9,6 +9,7 @@ import click
 
 from vidseek.cli.context import AppContext
 from vidseek.core.check import CheckReport, check_library, repair_library
+from vidseek.core.errors import CatalogError
 from vidseek.core.library import Library
 
 
@@ -40,8 +41,12 @@ def check_command(
     `vidseek index --prune FOLDER` forgets missing ones, `vidseek index` re-indexes changed ones.
     """
     kwargs = {"sample": sample, "files": not no_files}
-    with _open(app, read_only=True, notes=[]) as library:
-        report = check_library(library, **kwargs)
+    try:
+        with _open(app, read_only=True, notes=[]) as library:
+            report = check_library(library, **kwargs)
+    except CatalogError as exc:  # too damaged to open: that is the finding
+        report = CheckReport()
+        report.add("catalog", f"catalog: {exc.__cause__ or exc}")
     if repair and any(p.fixable for p in report.problems):
         notes: list[str] = []
         with _open(app, read_only=False, notes=notes) as library:

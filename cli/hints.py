@@ -3,7 +3,13 @@ flag), so the CLI adds the flag or command that fixes it here."""
 
 from __future__ import annotations
 
-from vidseek.core.errors import IndexCorrupt, ModelMismatch, VideoNotFound
+from vidseek.core.errors import (
+    CatalogError,
+    IndexCorrupt,
+    ModelMismatch,
+    StorageFull,
+    VideoNotFound,
+)
 
 
 def hint_for(exc: BaseException) -> str | None:
@@ -17,4 +23,11 @@ def hint_for(exc: BaseException) -> str | None:
         return "`vidseek check --repair` rebuilds the vector index from the catalog"
     if isinstance(exc, VideoNotFound):
         return "`vidseek videos list` shows the ids"
+    if isinstance(exc, StorageFull):
+        return "free some disk space and run the command again: what was committed is kept"
+    if isinstance(exc, CatalogError) and "damaged" in str(exc):
+        return (
+            "restore catalog.sqlite from a backup (the vector index is rebuilt from it), or "
+            "index the videos again into a new --library folder; see docs/SCALING.md"
+        )
     return None

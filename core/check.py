@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from vidseek.core import snapshot
+from vidseek.core.errors import CatalogError
 from vidseek.core.library import Library
 from vidseek.core.vector_index import VectorIndex
 
@@ -69,8 +70,15 @@ def check_library(
     ``files=False`` skips looking at the video files."""
     report = CheckReport()
     catalog = library.catalog
-    for line in catalog.integrity_problems():
+    try:
+        damage = catalog.integrity_problems()
+    except CatalogError as exc:  # too damaged even to be checked
+        report.add("catalog", f"catalog: {exc.__cause__ or exc}")
+        return report
+    for line in damage:
         report.add("catalog", f"catalog integrity: {line}")
+    if damage:
+        return report  # the rest would read a damaged database
     frames, segs = catalog.orphan_counts()
     if frames or segs:
         report.add("orphans", f"{frames} frame rows and {segs} segment rows belong to no video")

@@ -11,7 +11,8 @@ VidseekError                  anything vidseek raises deliberately; ``str(exc)``
 ├── ModelMismatch             the library holds vectors of another model than the one asked
 │                             for (fields: library_model, requested_model, differences)
 ├── LibraryError              the library on disk is unusable as it is (or opened read-only)
-│   ├── CatalogError          the catalog is unreadable, or its schema is newer than this code
+│   ├── CatalogError          the catalog is damaged or unreadable, or its schema is newer
+│   ├── StorageFull           no space left on the disk or database holding the library
 │   └── IndexCorrupt          a vector index snapshot is unreadable or disagrees with its
 │                             manifest (a library rebuilds it from the catalog on load)
 ├── VideoNotFound             no video with that id
@@ -78,6 +79,10 @@ class LibraryError(VidseekError):
 
 class CatalogError(LibraryError):
     """The catalog database is unreadable or from a newer vidseek."""
+
+
+class StorageFull(LibraryError):
+    """The disk (or database) holding the library has no space left; nothing committed is lost."""
 
 
 class IndexCorrupt(LibraryError):

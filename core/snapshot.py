@@ -15,6 +15,7 @@ This module does not import faiss: an index kind is passed in as a ``VectorIndex
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from vidseek.core.errors import IndexCorrupt
+from vidseek.core.errors import IndexCorrupt, StorageFull
 from vidseek.core.faults import fault_point
 from vidseek.core.types import ModelIdentity
 from vidseek.core.vector_index import VectorIndex, VectorIndexFactory
@@ -90,9 +91,11 @@ def atomic_write_parts(
         target = directory / (name if isinstance(name, str) else name(sha))
         fault_point(fault)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFull(f"no space left to save the vector index in {directory}") from exc
         raise
     fsync_dir(directory)
     return target, sha

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from vidseek.core.errors import CatalogError
+
+from vidseek.core.errors import CatalogError, StorageFull
 
 BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 10
@@ -43,16 +44,41 @@ def _postgres_engine(url: URL) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=args)
 
 
+# What database drivers say when the catalog is damaged, or the disk under it is full.
+_DAMAGED = ("database disk image is malformed", "file is not a database", "malformed database")
+_FULL = ("database or disk is full", "no space left on device", "disk full", "diskfull")
+
+
+def explain_errors(engine: Engine, where: str) -> Engine:
+    """Turn a damaged catalog and a full disk into ``CatalogError`` and ``StorageFull``
+    (one clear sentence each) wherever a query runs; other errors pass through unchanged."""
+
+    @event.listens_for(engine, "handle_error")
+    def _explain(context: Any) -> None:
+        original = context.original_exception
+        said = f"{type(original).__name__} {original}".lower()
+        if any(words in said for words in _FULL):
+            raise StorageFull(f"no space left to write the catalog at {where}") from original
+        if any(words in said for words in _DAMAGED):
+            first = str(original).splitlines()[0] if str(original) else type(original).__name__
+            raise CatalogError(f"the catalog at {where} is damaged: {first}") from original
+
+    return engine
+
+
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
     """Create an engine for ``url``. For SQLite: WAL, synchronous=FULL, foreign keys, busy
     timeout, and real transactions (the stdlib driver would otherwise autocommit DDL)."""
     parsed = make_url(normalize_url(url))
+    where = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "postgresql":
-        return _postgres_engine(parsed)
+        return explain_errors(_postgres_engine(parsed), where)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        return explain_errors(create_engine(parsed, pool_pre_ping=True), where)
 
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    engine = explain_errors(
+        create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}), parsed.database or url
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
