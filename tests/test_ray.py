@@ -19,6 +19,7 @@ from vidseek.core.models import load_encoder
 from vidseek.demo.render import generate_library
 from vidseek.indexer.decode import default_decoder
 from vidseek.indexer.embed import WorkItem
+from vidseek.indexer.frames import Decoder
 from vidseek.indexer.options import IndexOptions
 from vidseek.indexer.pipeline import index_paths
 from vidseek.indexer.ray_executor import RayExecutor, RayOptions
@@ -117,7 +118,7 @@ def test_work_in_flight_is_bounded(local_ray, media) -> None:
 def exit_on_noise_decoder(options: IndexOptions):
     """A decoder that takes its Ray worker down on files named ``crash*``."""
 
-    class Crashing:
+    class Crashing(Decoder):
         def __init__(self) -> None:
             self.inner = default_decoder()
 
