@@ -6,6 +6,7 @@ from pathlib import PurePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+
 from vidseek.api.schemas import (
     MAX_ID,
     Deleted,

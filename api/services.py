@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
+
 from vidseek.api.jobs import JobManager
 from vidseek.api.metrics import RequestMetrics
 from vidseek.api.search_service import ResultCache

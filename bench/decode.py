@@ -23,10 +23,10 @@ from pathlib import Path
 
 import av
 import numpy as np
-from vidseek.indexer.decode import DecordDecoder, PyAVDecoder, SlotSampler, _rgb
-from vidseek.indexer.decode_fast import FastPyAVDecoder
 
 from bench.common import best_of, pin_one_core, print_machine, table, write_clip
+from vidseek.indexer.decode import DecordDecoder, PyAVDecoder, SlotSampler, _rgb
+from vidseek.indexer.decode_fast import FastPyAVDecoder
 
 SHORT_SIDE = 224
 

@@ -22,10 +22,10 @@ import time
 
 import numpy as np
 import torch
-from vidseek.core.models import load_encoder
-from vidseek.core.models.backends import installed
 
 from bench.common import print_machine, table
+from vidseek.core.models import load_encoder
+from vidseek.core.models.backends import installed
 
 
 def main() -> None:

@@ -36,14 +36,14 @@ from typing import TypeVar
 
 import numpy as np
 import torch
+
+from bench.common import print_machine, table, write_clip
 from vidseek.core.models import load_encoder
 from vidseek.core.types import Encoder, VideoCommit
 from vidseek.indexer.decode import PyAVDecoder, default_decoder
 from vidseek.indexer.embed import WorkItem, embed_video
 from vidseek.indexer.isolation import IsolatedDecoder
 from vidseek.indexer.options import IndexOptions
-
-from bench.common import print_machine, table, write_clip
 
 T = TypeVar("T")
 

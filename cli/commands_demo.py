@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 
 import click
+
 from vidseek.cli.commands_index import print_summary
 from vidseek.cli.commands_search import timestamp
 from vidseek.cli.context import AppContext

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+
 from vidseek.cli.context import AppContext
 from vidseek.cli.index_options import index_options
 from vidseek.cli.progress import TerminalProgress

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+
 from vidseek.indexer.options import IndexOptions
 from vidseek.indexer.segment import SegmentOptions
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from tqdm import tqdm
+
 from vidseek.indexer.pipeline import FileOutcome, IndexReport, ProgressListener
 
 STATUSES = ("indexed", "unchanged", "moved", "failed")

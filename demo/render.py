@@ -11,6 +11,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+
 from vidseek.demo.world import RGB, Scene, random_scenes
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+
 from vidseek.indexer.decode import (
     Progress,
     PyAVDecoder,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
 from vidseek.core.types import Encoder
 
 THUMB = 16

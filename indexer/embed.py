@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+
 from vidseek.core.errors import DecodeError
 from vidseek.core.types import Encoder, VideoCommit, VideoInfo
 from vidseek.indexer.dedupe import per_video_encoder

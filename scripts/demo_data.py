@@ -13,6 +13,7 @@ from itertools import product
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
+
 from vidseek.demo.render import render_frame
 from vidseek.demo.world import COLORS, LANGUAGES, SHAPES, Scene, describe
 

@@ -17,10 +17,9 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts.demo_data import random_size  # noqa: E402
 from vidseek.demo.render import render_frame, write_video  # noqa: E402
 from vidseek.demo.world import LANGUAGES, Scene, describe, random_scenes  # noqa: E402
-
-from scripts.demo_data import random_size  # noqa: E402
 
 # (extension, width, height, fps): containers/codecs, portrait, low and high frame rates.
 VIDEOS = [

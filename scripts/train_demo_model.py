@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import open_clip  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
-from vidseek.core.models.byte_tokenizer import ByteTokenizer  # noqa: E402
 
 from scripts.demo_data import TRIPLES, caption, make_pool  # noqa: E402
 from scripts.demo_data import preprocess as prep  # noqa: E402
@@ -45,6 +44,7 @@ from scripts.demo_eval import (  # noqa: E402
     score,
     summary,
 )
+from vidseek.core.models.byte_tokenizer import ByteTokenizer  # noqa: E402
 
 DEFAULT_OUT = ROOT / "data" / "models" / "vidseek-demo"
 WEIGHTS = "open_clip_model.safetensors"

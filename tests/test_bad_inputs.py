@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from vidseek.core.errors import DecodeError, DecodeTimeout
 from vidseek.core.types import VideoInfo
 from vidseek.indexer.decode import default_decoder

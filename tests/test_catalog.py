@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sqlalchemy import Connection, inspect, text
+
 from vidseek.core.catalog import SCHEMA_VERSION, Catalog
 from vidseek.core.catalog import migrations as mig
 from vidseek.core.catalog.schema import Base

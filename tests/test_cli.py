@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from vidseek.cli.main import cli
 from vidseek.demo.render import generate_library
 

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.conftest import MEDIA_SPECS
+from tests.test_bad_inputs import Hangs, Segfaults
 from vidseek.core.errors import DecodeError, DecodeTimeout
 from vidseek.core.types import ModelIdentity, VideoInfo
 from vidseek.indexer.decode import default_decoder
@@ -18,9 +21,6 @@ from vidseek.indexer.embed import WorkItem, embed_video
 from vidseek.indexer.frames import Decoder, FrameBatch, read_ahead
 from vidseek.indexer.isolation import IsolatedDecoder
 from vidseek.indexer.options import IndexOptions
-
-from tests.conftest import MEDIA_SPECS
-from tests.test_bad_inputs import Hangs, Segfaults
 
 OPTIONS = IndexOptions(fps=8.0, batch_size=4)
 

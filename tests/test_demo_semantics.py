@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
 from vidseek.core.library import Library
 from vidseek.core.models import load_encoder
 from vidseek.demo.render import write_video

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+
 from vidseek.indexer.discover import content_hash, discover
 
 

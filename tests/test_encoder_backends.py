@@ -14,6 +14,7 @@ import numpy as np
 import open_clip
 import pytest
 import torch
+
 from vidseek.core.errors import ModelError
 from vidseek.core.models import backends, clear_cache, export, load_encoder
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from vidseek.evaluation.annotations import (
     AnnotatedMoment,
     AnnotationError,

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from vidseek.evaluation.metrics import (
     moment_metrics,
     rank_of_first,

@@ -10,10 +10,10 @@ import av
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from vidseek.indexer.decode import PyAVDecoder, default_decoder, slot_of
-from vidseek.indexer.decode_fast import FastPyAVDecoder
 
 from tests.conftest import MEDIA_SPECS, options_command
+from vidseek.indexer.decode import PyAVDecoder, default_decoder, slot_of
+from vidseek.indexer.decode_fast import FastPyAVDecoder
 
 FRAME = 0.04  # 25 fps
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+from tests.conftest import DEMO_SCENES
 from vidseek.core.library import Library
 from vidseek.core.models import load_encoder
 from vidseek.demo.render import render_frame
 from vidseek.indexer.options import IndexOptions
 from vidseek.indexer.pipeline import index_paths
 from vidseek.search.query import Searcher, SearchOptions
-
-from tests.conftest import DEMO_SCENES
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
 

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+
 from vidseek.cli.main import cli
 
 QUERIES = ["a red circle", "una estrella amarilla", "ein grünes Quadrat", "黑色的圆形"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from vidseek.cli.main import cli
 from vidseek.core.library import Library
 from vidseek.core.models import load_encoder

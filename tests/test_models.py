@@ -17,6 +17,7 @@ import pytest
 import torch
 from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image
+
 from vidseek.core.errors import ModelError, UnknownModel, WeightsUnavailable
 from vidseek.core.models import (
     DEMO_MODEL,

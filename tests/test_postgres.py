@@ -21,6 +21,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, inspect, select
+
+from tests.pg_server import fresh_database
+from tests.test_library import MODEL, Notes, make_commit
 from vidseek.cli.main import cli
 from vidseek.core.catalog import Catalog
 from vidseek.core.catalog.claims import ClaimBoard
@@ -33,9 +36,6 @@ from vidseek.indexer.embed import WorkItem
 from vidseek.indexer.executors import InlineExecutor
 from vidseek.indexer.options import IndexOptions
 from vidseek.indexer.pipeline import index_paths
-
-from tests.pg_server import fresh_database
-from tests.test_library import MODEL, Notes, make_commit
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = "vidseek-demo:random"

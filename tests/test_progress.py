@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+
 from vidseek.cli.main import cli
 from vidseek.cli.progress import Fanout, JsonLogProgress, TerminalProgress, summary
 from vidseek.demo.render import generate_library

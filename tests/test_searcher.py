@@ -6,6 +6,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+
 from vidseek.core.errors import QueryError
 from vidseek.core.types import Hit, VideoRecord
 from vidseek.search.query import MAX_QUERY_CHARS, QueryEmbedder, Searcher, SearchOptions

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+
 from vidseek.indexer.segment import SegmentOptions, cut_segments, mean_pool, shot_starts
 
 

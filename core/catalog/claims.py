@@ -24,6 +24,7 @@ from sqlalchemy import Engine, delete, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
+
 from vidseek.core.catalog.schema import Claim
 
 __all__ = ["ClaimBoard", "ClaimInfo", "new_owner_id"]
