@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Sequence
 from pathlib import Path, PurePath
@@ -34,9 +35,13 @@ def check_index_path(raw: str, roots: Sequence[Path]) -> Path:
         raise outside
     try:
         resolved = candidate.resolve(strict=True)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, NotADirectoryError) as exc:
         raise ApiError(404, f"no such file or folder: {raw!r}", "path_not_found") from exc
-    except (OSError, RuntimeError) as exc:  # symlink loops, permissions
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # a name that long cannot exist
+            raise ApiError(404, f"no such file or folder: {raw!r}", "path_not_found") from exc
+        raise ApiError(400, f"cannot resolve {raw!r}", "bad_path") from exc
+    except RuntimeError as exc:  # symlink loops
         raise ApiError(400, f"cannot resolve {raw!r}", "bad_path") from exc
     if not any(resolved.is_relative_to(root) for root in roots):
         raise outside

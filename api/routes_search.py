@@ -75,14 +75,21 @@ def search_post(
 @router.post("/search/image", response_model=SearchResponse, responses=ERRORS)
 def search_image(
     svc: Annotated[Services, Depends(services)],
-    image: Annotated[UploadFile, File(description="A JPEG, PNG, WebP… image.")],
+    image: Annotated[
+        UploadFile,
+        File(
+            description="A JPEG, PNG, WebP, GIF, BMP or TIFF image (16 megapixels at most).",
+            json_schema_extra={"minLength": 1},
+        ),
+    ],
     k: Annotated[int, Form(ge=1, le=MAX_K)] = 10,
     offset: Annotated[int, Form(ge=0, le=100_000)] = 0,
     group_by: Annotated[Literal["clip", "video"], Form()] = "clip",
-    per_video: Annotated[int | None, Form(ge=1, le=1000)] = None,
-    video_ids: Annotated[list[VideoIdItem] | None, Form()] = None,
-    path_prefix: Annotated[list[PrefixItem] | None, Form()] = None,
-    min_score: Annotated[float | None, Form(ge=-1.0, le=1.0)] = None,
+    # Optional, not nullable: a multipart form has no null, only a field that is left out.
+    per_video: Annotated[int, Form(ge=1, le=1000)] = None,  # type: ignore[assignment]
+    video_ids: Annotated[list[VideoIdItem], Form()] = None,  # type: ignore[assignment]
+    path_prefix: Annotated[list[PrefixItem], Form()] = None,  # type: ignore[assignment]
+    min_score: Annotated[float, Form(ge=-1.0, le=1.0)] = None,  # type: ignore[assignment]
 ) -> SearchResponse:
     """Search by an example image: moments that look like it."""
     try:

@@ -4,16 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 MAX_K = 200  # results per page
 MAX_FILTER_IDS = 1000
 MAX_PREFIXES = 32
 MAX_PATH_CHARS = 4096
 MAX_QUERY_CHARS = 2000
-MAX_ID = 2**63 - 1
-VideoIdItem = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Ids stay below 2**53, the largest integer a JSON number holds exactly everywhere; a bound
+# of 2**63 - 1 would let clients that read JSON numbers as doubles think 2**63 is allowed.
+MAX_ID = 2**53 - 1
+
+
+def _not_bool(value: object) -> object:
+    if isinstance(value, bool):  # pydantic would take true/false as 1/0
+        raise ValueError("a number is needed, not true or false")
+    return value
+
+
+NoBool = BeforeValidator(_not_bool)
+VideoIdItem = Annotated[int, Field(ge=1, le=MAX_ID), NoBool]
 PrefixItem = Annotated[str, Field(min_length=1, max_length=MAX_PATH_CHARS)]
+PathItem = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_PATH_CHARS, pattern=r"^[^\x00]*$"),
+]
 
 
 class ErrorDetail(BaseModel):
@@ -32,13 +47,17 @@ class SearchParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    k: int = Field(10, ge=1, le=MAX_K, description="Results (clips or groups) per page.")
-    offset: int = Field(0, ge=0, le=100_000, description="Results to skip (pagination).")
+    k: Annotated[int, Field(ge=1, le=MAX_K), NoBool] = Field(
+        10, description="Results (clips or groups) per page."
+    )
+    offset: Annotated[int, Field(ge=0, le=100_000), NoBool] = Field(
+        0, description="Results to skip (pagination)."
+    )
     group_by: Literal["clip", "video"] = Field(
         "clip", description="`video`: one result per video, with its matching clips."
     )
-    per_video: int | None = Field(
-        None, ge=1, le=1000, description="At most this many clips of one video."
+    per_video: Annotated[int, Field(ge=1, le=1000), NoBool] | None = Field(
+        None, description="At most this many clips of one video."
     )
     video_ids: list[VideoIdItem] | None = Field(
         None, max_length=MAX_FILTER_IDS, description="Only search these videos."
@@ -46,13 +65,28 @@ class SearchParams(BaseModel):
     path_prefix: list[PrefixItem] | None = Field(
         None, max_length=MAX_PREFIXES, description="Only videos whose path starts with one."
     )
-    min_score: float | None = Field(
-        None, ge=-1.0, le=1.0, description="Drop clips with a lower cosine similarity."
+    min_score: Annotated[float, Field(ge=-1.0, le=1.0), NoBool] | None = Field(
+        None, description="Drop clips with a lower cosine similarity."
     )
 
 
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("the query is empty: type what you are looking for")
+    return text
+
+
 class TextSearchRequest(SearchParams):
-    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="Text, any language.")
+    q: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_QUERY_CHARS,
+            description="Text, any language (not only spaces).",
+            json_schema_extra={"pattern": r"\S"},
+        ),
+        AfterValidator(_not_blank),
+    ]
 
 
 class Moment(BaseModel):
@@ -141,13 +175,15 @@ class Deleted(BaseModel):
 class IndexRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    paths: list[str] = Field(
+    paths: list[PathItem] = Field(
         min_length=1,
         max_length=256,
         description="Files or folders inside a configured media root (relative paths are "
         "taken relative to the first root).",
     )
-    fps: float = Field(1.0, gt=0, le=30, description="Frames sampled per second of video.")
+    fps: Annotated[float, Field(gt=0, le=30), NoBool] = Field(
+        1.0, description="Frames sampled per second of video."
+    )
 
 
 class FileResult(BaseModel):

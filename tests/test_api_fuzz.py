@@ -68,3 +68,38 @@ def test_schema_fuzz_finds_no_server_errors(live, mode):
     assert len(operations) >= 10
     fuzzed = [op.label for op in operations if _fuzz(op, mode, live.base_url)]
     assert len(fuzzed) >= (10 if mode is GenerationMode.POSITIVE else 6), fuzzed
+
+
+KEY = "fuzz-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory):
+    library = built_library().copy(tmp_path_factory.mktemp("fuzz-keyed") / "library")
+    config = server_config(library, media_roots=(library.videos_dir,), api_keys=(KEY,))
+    with live_server(config) as server:
+        yield server
+
+
+def test_schemathesis_cli_all_checks_all_phases_with_a_key(keyed, tmp_path):
+    """What a user runs: ``st run`` with every check, through examples, coverage and fuzzing."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    st = Path(sys.executable).with_name("st")
+    result = subprocess.run(
+        [
+            str(st), "--config-file", str(Path(__file__).with_name("schemathesis.toml")),
+            "run", f"{keyed.base_url}/openapi.json",
+            "-H", f"X-API-Key: {KEY}",
+            "--checks", "all",
+            "--phases", "examples,coverage,fuzzing",
+            "--max-examples", "15",
+            "--seed", "1",
+            "--request-timeout", "30",
+            "--suppress-health-check", "all",
+        ],
+        capture_output=True, text=True, timeout=900, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -138,10 +138,10 @@ def test_bad_parameters_are_422_with_json_error(client, params):
     assert error["code"] == "invalid_request" and error["message"]
 
 
-def test_blank_query_is_400(client):
-    response = client.post("/search", json={"q": "   "})
-    assert response.status_code == 400
-    assert "empty" in response.json()["error"]["message"]
+def test_blank_query_is_refused_as_the_schema_says(client):
+    for response in (client.post("/search", json={"q": "   "}), client.get("/search?q=%0C")):
+        assert response.status_code == 422
+        assert "empty" in response.json()["error"]["message"]
 
 
 def test_unknown_json_fields_are_rejected(client):
@@ -178,3 +178,11 @@ def test_empty_library_says_so(tmp_path):
     with live_server(config) as server, server.client() as client:
         data = client.get("/search", params={"q": "anything"}).json()
         assert data["library_empty"] is True and data["results"] == [] and data["total"] == 0
+
+
+def test_405_names_every_method_of_the_path(client):
+    for path, methods in (("/search", {"GET", "POST"}), ("/videos/1", {"GET", "DELETE"})):
+        response = client.options(path)
+        assert response.status_code == 405
+        allowed = {m.strip() for m in response.headers["allow"].split(",")}
+        assert methods <= allowed, allowed

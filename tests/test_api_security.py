@@ -65,8 +65,8 @@ def test_symlink_out_of_the_root_is_forbidden(client, layout):
 
 def test_missing_and_malformed_paths(client):
     assert _index(client, "no-such-file.mp4").status_code == 404
-    assert _index(client, "bad\x00name").status_code == 400
-    assert _index(client, "").status_code == 400
+    assert _index(client, "bad\x00name").status_code == 422  # the schema says: no NUL
+    assert _index(client, "").status_code == 422  # the schema says: at least one character
     assert client.post("/index", json={"paths": []}).status_code == 422
     assert client.post("/index", json={"paths": "inbox"}).status_code == 422
     assert client.post("/index", json={"paths": ["inbox"], "extra": 1}).status_code == 422
@@ -165,15 +165,18 @@ def test_model_mismatch_is_409(monkeypatch, tmp_path):
 
     import vidseek.core.models
     from tests.api_server import RANDOM_MODEL
+    from vidseek.core.models import text_encoder
 
     real = vidseek.core.models.load_encoder(RANDOM_MODEL)
 
     class Other:
         identity = dataclasses.replace(real.identity, pretrained="something-else")
+        batch_size = real.batch_size
         encode_images = real.encode_images
         encode_texts = real.encode_texts
 
     monkeypatch.setattr(vidseek.core.models, "load_encoder", lambda spec, **_: Other())
+    monkeypatch.setattr(text_encoder, "load_text_encoder", lambda spec, **_: Other())
     root = built_library().videos_dir
     with live_server(server_config(built_library(), media_roots=(root,))) as server:
         with server.client() as client:
