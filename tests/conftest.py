@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -153,3 +155,22 @@ def options_command() -> tuple[click.Command, list[IndexOptions]]:
         seen.append(options)
 
     return command, seen
+
+
+def raised_within(seconds: float, action: Callable[[], object]) -> BaseException | None:
+    """Run ``action`` in a thread; fail the test if it is still running after ``seconds``
+    (it blocked, e.g. opening a FIFO), else return what it raised (None if nothing)."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            action()
+        except BaseException as exc:  # handed to the test, which decides
+            raised.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=seconds)
+    if worker.is_alive():
+        pytest.fail(f"still running after {seconds} s: it blocked")
+    return raised[0] if raised else None

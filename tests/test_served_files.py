@@ -4,11 +4,11 @@ symlink points to (issue: /videos/ID/stream returned /etc/passwd)."""
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 
 from tests.api_server import built_library, live_server, server_config
+from tests.conftest import raised_within
 from vidseek.api.errors import ApiError
 from vidseek.api.served_files import open_served_file
 
@@ -36,19 +36,8 @@ def test_anything_else_is_a_missing_file(tmp_path, case):
         path.symlink_to(outside / "b.mp4")
     elif case == "fifo":
         os.mkfifo(path)
-    errors: list[ApiError] = []
-
-    def serve():
-        try:
-            open_served_file(path, 100, roots=[root])
-        except ApiError as exc:
-            errors.append(exc)
-
-    worker = threading.Thread(target=serve, daemon=True)
-    worker.start()
-    worker.join(timeout=5)
-    assert not worker.is_alive(), "opening blocked"
-    assert errors and errors[0].status == 404
+    error = raised_within(5, lambda: open_served_file(path, 100, roots=[root]))
+    assert isinstance(error, ApiError) and error.status == 404
 
 
 def test_a_swapped_in_symlink_is_served_as_missing(tmp_path):
