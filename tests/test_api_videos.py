@@ -41,7 +41,7 @@ def test_detail_has_segments(client):
     video = client.get("/videos").json()["videos"][0]
     detail = client.get(f"/videos/{video['id']}").json()
     assert detail["id"] == video["id"] and detail["path"] == video["path"]
-    assert len(detail["segments"]) == video["n_segments"]
+    assert len(detail["segments"]) == video["n_segments"] > 0
     for segment in detail["segments"]:
         assert 0 <= segment["start"] < segment["end"] <= video["duration"] + 1
         assert segment["thumbnail_url"] == f"/segments/{segment['id']}/thumbnail"

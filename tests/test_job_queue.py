@@ -82,3 +82,19 @@ def test_a_fifo_is_refused_before_it_can_block(tmp_path):
     error = raised_within(5, lambda: content_hash(fifo))
     assert isinstance(error, OSError) and "not a regular file" in str(error)
     assert discover([tmp_path]) == []  # inside a folder it is not even a candidate
+
+
+def test_eta_is_the_time_per_file_so_far_times_the_files_left():
+    import time as clock
+
+    from vidseek.api.jobs import JobRecord
+
+    job = JobRecord(id="j", paths=["/m"])
+    assert job.eta() is None  # queued
+    job.state, job.started_at, job._t0 = "running", clock.time(), clock.monotonic() - 10.0
+    job.files_total = 5
+    assert job.eta() is None  # nothing done yet: no rate to go by
+    job.files_done = 2
+    assert job.eta() == pytest.approx(10.0 / 2 * 3, rel=0.05)
+    job.state = "succeeded"
+    assert job.eta() == 0.0
