@@ -17,10 +17,10 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/health", response_model=Health)
-def health(svc: Annotated[Services, Depends(services)]) -> Health:
+async def health(svc: Annotated[Services, Depends(services)]) -> Health:
     """Liveness and a glance at the library (never needs an API key)."""
-    # No library lock: the catalog answers each call on its own connection, and /health must
-    # answer while a search or an index job holds the lock.
+    # On the event loop, not in the thread pool that busy searches and thumbnails can fill;
+    # no library lock: the catalog answers each call on its own connection (a WAL read).
     library = svc.state.library
     videos = library.count_videos("indexed")
     model = library.model

@@ -24,5 +24,5 @@ class Services:
     metrics: RequestMetrics
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:  # async: resolved without a pool thread
     return request.app.state.services

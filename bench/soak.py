@@ -82,6 +82,7 @@ class Stats:
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.status: Counter[tuple[str, int]] = Counter()
         self.errors: Counter[str] = Counter()
+        self.samples: list[str] = []  # the first few 5xx bodies, to say why
 
     def record(self, route: str, status: int, seconds: float) -> None:
         self.latency[route].append(seconds)
@@ -109,6 +110,8 @@ async def _timed(stats: Stats, route: str, call) -> httpx.Response | None:
         stats.errors[f"{route}: {type(exc).__name__}"] += 1
         return None
     stats.record(route, response.status_code, time.perf_counter() - began)
+    if response.status_code >= 500 and len(stats.samples) < 5:
+        stats.samples.append(f"{route} {response.status_code}: {response.text[:300]}")
     return response
 
 
@@ -283,6 +286,7 @@ def main(argv: list[str] | None = None) -> dict:
             "health": health,
             "client_errors": dict(stats.errors + probes.errors),
             "responses_5xx": fivexx,
+            "samples_5xx": stats.samples + probes.samples,
             "server_peak_rss_mb": round(peak, 1),
             "check_clean": check.returncode == 0,
             "check": json.loads(check.stdout) if check.stdout.strip().startswith("{") else None,
@@ -303,6 +307,8 @@ def main(argv: list[str] | None = None) -> dict:
                 f"{row.get('p99_ms', 0):>8}  {row.get('statuses')}"
             )
         print(f"\n5xx responses: {fivexx}   client-side errors: {report['client_errors']}")
+        for sample in report["samples_5xx"]:
+            print(f"  {sample}")
         print(f"server peak RSS: {report['server_peak_rss_mb']} MB")
         print(f"check clean: {report['check_clean']}")
         print(f"index job: {report['job']}")

@@ -70,10 +70,14 @@ def _worker_main(fd: int) -> None:
 
 
 def _quiet_native_logs() -> None:
-    """FFmpeg and decord chatter on stderr about every damaged file; reasons come back anyway."""
+    """decord chatters on stderr about every damaged file; reasons come back anyway.
+
+    PyAV ignores FFmpeg's logs by default, and must: any level set (even PANIC) routes
+    FFmpeg's log lines through a Python callback that takes the GIL from FFmpeg's decoding
+    threads, which deadlocked workers decoding with frame threads on a busy machine."""
     import av.logging
 
-    av.logging.set_level(av.logging.PANIC)
+    av.logging.set_level(None)
     try:
         import decord
 

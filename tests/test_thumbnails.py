@@ -19,6 +19,7 @@ from PIL import Image
 from tests.api_server import built_library, live_server, server_config
 from tests.conftest import MEDIA_SPECS
 from vidseek.api.thumbnails import SHORT_SIDE, ThumbnailCache, ThumbnailError
+from vidseek.core.errors import DecodeError
 from vidseek.indexer.decode import PyAVDecoder, default_decoder
 from vidseek.indexer.frames import FrameBatch
 from vidseek.indexer.thumbnail import FramePool
@@ -261,3 +262,23 @@ def test_a_hung_or_crashed_decode_is_503_and_the_server_goes_on(server, double, 
             services.thumbnails = working
         response = client.get(url)
         assert response.status_code == 200 and response.content[:2] == b"\xff\xd8"
+
+
+class ReportsLogLevel(PyAVDecoder):
+    """Says, from inside the worker, what PyAV does with FFmpeg's log lines."""
+
+    def probe(self, path):
+        import av.logging
+
+        raise DecodeError(f"log level {av.logging.get_level()}")
+
+
+def test_workers_leave_ffmpeg_logs_off_the_python_callback():
+    """Any PyAV log level routes FFmpeg's log lines through a Python callback taking the GIL
+    from decoding threads; on a busy machine that deadlocked thumbnail workers mid-frame."""
+    from vidseek.core.errors import DecodeError as Reported
+    from vidseek.indexer.isolation import IsolatedDecoder
+
+    with IsolatedDecoder(ReportsLogLevel, timeout=30) as decoder:
+        with pytest.raises(Reported, match="log level None"):
+            decoder.probe(Path("any.mp4"))
