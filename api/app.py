@@ -69,6 +69,7 @@ def build_services(config: ServerConfig, library: Library | None = None) -> Serv
         on_progress=state.committed,  # the next search catches up with the catalog
         decoder=in_process_decoder,
         log=JobLog(state.library.catalog.engine),
+        roots=config.resolved_roots,
     )
     return Services(
         state=state,

@@ -12,22 +12,22 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from vidseek.api.job_decoder import JobCancelled, JobDecoder
 from vidseek.api.schemas import FileResult, Job
 from vidseek.core.catalog.job_log import JobLog
-from vidseek.core.errors import DecodeError, VidseekError
+from vidseek.core.errors import VidseekError
 from vidseek.core.library import Library
-from vidseek.core.types import Encoder, VideoInfo
+from vidseek.core.types import Encoder
 from vidseek.indexer.executors import isolated_default_decoder
-from vidseek.indexer.frames import Decoder, FrameBatch
+from vidseek.indexer.frames import Decoder
 from vidseek.indexer.pipeline import FileOutcome, IndexOptions, index_paths
 
 log = logging.getLogger("vidseek.server")
@@ -39,10 +39,6 @@ MAX_FAILURES_SHOWN = 100
 
 class QueueFull(Exception):
     """Too many jobs are waiting already."""
-
-
-class JobCancelled(Exception):
-    """Raised from the progress listener between files to stop a job."""
 
 
 @dataclass
@@ -167,8 +163,10 @@ class JobManager:
         on_progress: Callable[[], None],
         decoder: Callable[[], Decoder | None] = lambda: None,
         log: JobLog | None = None,
+        roots: Sequence[Path] = (),
     ) -> None:
         self._log = log
+        self._roots = tuple(roots)
         if log is not None:
             self._quietly(log.interrupt_orphans)
         self._decoder = decoder
@@ -278,7 +276,9 @@ class JobManager:
                 job.refuse(path)
             library = self._open_library()
             options = self._options(fps)
-            decoder = _Cancellable(self._decoder() or isolated_default_decoder(options), job)
+            decoder = JobDecoder(
+                self._decoder() or isolated_default_decoder(options), job, self._roots
+            )
             try:
                 if files:
                     index_paths(
@@ -313,39 +313,3 @@ class JobManager:
         finished = [j.id for j in self._jobs.values() if j.state not in ("queued", "running")]
         for job_id in finished[: max(len(finished) - KEEP_FINISHED, 0)]:
             del self._jobs[job_id]
-
-
-class _Cancellable(Decoder):
-    """The job's decoder: a cancel aborts the decode in flight, and the file it was on ends
-    the job as cancelled instead of being recorded as a bad file."""
-
-    def __init__(self, inner: Decoder, job: JobRecord) -> None:
-        self.inner, self.job = inner, job
-        self.name, self.reads_ahead = inner.name, inner.reads_ahead
-        job.interrupt = inner.interrupt
-
-    def probe(self, path: Path) -> VideoInfo:
-        with self._cancellation():
-            return self.inner.probe(path)
-
-    def frames(
-        self, path: Path, fps: float, short_side: int | None = None, batch_size: int = 32
-    ) -> Iterator[FrameBatch]:
-        with self._cancellation():
-            for batch in self.inner.frames(path, fps, short_side, batch_size):
-                if self.job.cancel_requested:
-                    raise JobCancelled()
-                yield batch
-
-    @contextmanager
-    def _cancellation(self) -> Iterator[None]:
-        try:
-            yield
-        except DecodeError:
-            if self.job.cancel_requested:
-                raise JobCancelled() from None
-            raise
-
-    def close(self) -> None:
-        self.job.interrupt = None
-        self.inner.close()
