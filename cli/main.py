@@ -49,6 +49,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "vidseek.cli.commands_eval:eval_command",
         "Measure retrieval quality on annotated videos, through the real index and search path.",
     ),
+    "score": (
+        "vidseek.cli.commands_score:score_command",
+        "Score how well videos match text prompts (CLIPSIM), or compare two folders.",
+    ),
     "check": (
         "vidseek.cli.commands_check:check_command",
         "Verify the library (catalog, vector index, files); --repair fixes what it can.",

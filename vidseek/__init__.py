@@ -40,6 +40,8 @@ _EXPORTS = {
     "DecodeError": "vidseek.core.errors",
     "DecodeTimeout": "vidseek.core.errors",
     "QueryError": "vidseek.core.errors",
+    "score": "vidseek.evaluation.scoring",
+    "frechet_clip_distance": "vidseek.evaluation.scoring",
 }
 
 __all__ = [
@@ -62,7 +64,9 @@ __all__ = [
     "VideoRecord",
     "VidseekError",
     "WeightsUnavailable",
+    "frechet_clip_distance",
     "open_library",
+    "score",
 ]
 
 if TYPE_CHECKING:
@@ -81,6 +85,7 @@ if TYPE_CHECKING:
         WeightsUnavailable,
     )
     from vidseek.core.types import Clip, ModelIdentity, VideoRecord
+    from vidseek.evaluation.scoring import frechet_clip_distance, score
     from vidseek.indexer.options import IndexOptions
     from vidseek.indexer.pipeline import IndexReport
     from vidseek.search.query import SearchOptions
