@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "vidseek.cli.commands_search:search_command",
         "Search the library by TEXT (any language the model knows) or by --image.",
     ),
+    "similar": (
+        "vidseek.cli.commands_similar:similar_command",
+        "Find moments similar to a moment of VIDEO (an id or an indexed file's path).",
+    ),
     "videos": (
         "vidseek.cli.commands_videos:videos_group",
         "List, show and remove videos in the library.",
@@ -44,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": (  # by name only: the CLI never imports the server until `serve` runs
         "vidseek.api.command:serve_command",
         "Serve the search API (OpenAPI at /openapi.json, docs at /docs) and the web page at /.",
+    ),
+    "mcp": (  # by name only, like serve
+        "vidseek.mcp.command:mcp_command",
+        "Serve the library to AI assistants over MCP (stdio): search, browse, thumbnails.",
     ),
     "eval": (
         "vidseek.cli.commands_eval:eval_command",

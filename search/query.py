@@ -25,6 +25,7 @@ class SearchOptions:
     video_ids: tuple[int, ...] | None = None  # restrict to these videos
     min_score: float | None = None  # drop clips scoring below this cosine similarity
     path_prefixes: tuple[str, ...] | None = None  # only videos whose path starts with one
+    exclude_video_ids: tuple[int, ...] | None = None  # never these videos (e.g. the query's)
 
     def validate(self) -> None:
         if not 1 <= self.k <= MAX_K:
@@ -35,6 +36,8 @@ class SearchOptions:
             raise QueryError(f"min_score is a cosine similarity in [-1, 1], got {self.min_score}")
         if isinstance(self.path_prefixes, str):
             raise QueryError("path_prefixes is a tuple of prefixes, not one string")
+        if isinstance(self.exclude_video_ids, int):
+            raise QueryError("exclude_video_ids is a tuple of ids, not one id")
 
 
 class QueryEmbedder:
@@ -90,30 +93,47 @@ class Searcher:
         return self.search_vector(self.embed_image(image), options)
 
     def search_vector(self, vector: np.ndarray, options: SearchOptions | None = None) -> list[Clip]:
-        """Fetch hits until ``k`` clips survive merging, filters and the per-video cap."""
-        options = options or SearchOptions()
-        options.validate()
-        video_ids = options.video_ids
-        if options.path_prefixes is not None:
-            video_ids = allowed_videos(self.library, video_ids, options.path_prefixes)
-            if not video_ids:
-                return []
-        total = self.library.stats_segments()
-        fetch = min(total, max(options.k * 4, 32))
-        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        paths: dict[int, str] = {}  # kept across widening rounds: each video is looked up once
-        while True:
-            hits = self.library.search_vectors(query, fetch, video_ids)[0]
-            if options.min_score is not None:
-                hits = [h for h in hits if h.score >= options.min_score]
-            for vid in {h.video_id for h in hits} - paths.keys():
-                paths[vid] = self.library.video(vid).path
-            clips = merge_hits(hits, paths)
-            if options.per_video is not None:
-                clips = cap_per_video(clips, options.per_video)
-            if len(clips) >= options.k or fetch >= total or len(hits) < fetch:
-                return clips[: options.k]
-            fetch = min(total, fetch * 4)
+        return search_vector(self.library, vector, options)
+
+
+def search_vector(
+    library: Library, vector: np.ndarray, options: SearchOptions | None = None
+) -> list[Clip]:
+    """Fetch hits until ``k`` clips survive merging, filters and the per-video cap.
+
+    Needs no encoder: the vector may come from a model or from the library itself."""
+    options = options or SearchOptions()
+    options.validate()
+    video_ids = options.video_ids
+    if options.path_prefixes is not None:
+        video_ids = allowed_videos(library, video_ids, options.path_prefixes)
+    excluded = set(options.exclude_video_ids or ())
+    if video_ids is not None and excluded:
+        video_ids, excluded = tuple(v for v in video_ids if v not in excluded), set()
+    if video_ids is not None and not video_ids:
+        return []
+    total = library.stats_segments()
+    # Left unfiltered in the index, excluded videos can take at most their own segments'
+    # places among the hits: fetch that many more, so the first round is as deep as ever.
+    skipped = len(library.segment_ids_for_videos(excluded)) if excluded else 0
+    fetch = min(total, max(options.k * 4, 32) + skipped)
+    query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+    paths: dict[int, str] = {}  # kept across widening rounds: each video is looked up once
+    while True:
+        hits = library.search_vectors(query, fetch, video_ids)[0]
+        got = len(hits)
+        if excluded:
+            hits = [h for h in hits if h.video_id not in excluded]
+        if options.min_score is not None:
+            hits = [h for h in hits if h.score >= options.min_score]
+        for vid in {h.video_id for h in hits} - paths.keys():
+            paths[vid] = library.video(vid).path
+        clips = merge_hits(hits, paths)
+        if options.per_video is not None:
+            clips = cap_per_video(clips, options.per_video)
+        if len(clips) >= options.k or fetch >= total or got < fetch:
+            return clips[: options.k]
+        fetch = min(total, fetch * 4)
 
 
 def load_image(image: np.ndarray | str | Path) -> np.ndarray:

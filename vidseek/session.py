@@ -157,6 +157,23 @@ class Session:
             image = os.fspath(image)
         return self.searcher().search_image(image, self._options(k, filters))
 
+    def similar(
+        self,
+        video_id: int,
+        start: float | None = None,
+        end: float | None = None,
+        k: int = 10,
+        include_source: bool = False,
+        **filters: object,
+    ) -> list[Clip]:
+        """The ``k`` moments most like ``video_id`` between ``start`` and ``end`` seconds (the
+        whole video when not given), from the vectors already in the library: no model is
+        loaded. The source video's own moments are left out unless ``include_source``."""
+        from vidseek.search.similar import search_similar
+
+        options = self._options(k, filters)
+        return search_similar(self.library(), video_id, start, end, options, include_source)
+
     def videos(self, status: str | None = None) -> list[VideoRecord]:
         """The library's videos (``status``: ``"indexed"`` or ``"failed"`` to filter)."""
         return self.library().videos(status=status)
