@@ -1,4 +1,5 @@
-"""The options every command shares (--library, --model, --catalog-url, --encoder-backend).
+"""The options every command shares (--library, --model, --catalog-url, --encoder-backend,
+--vector-store).
 
 They belong to the ``vidseek`` group and are also accepted after the command
 (``vidseek search "x" --library L``): every leaf command gets copies that write into the
@@ -41,6 +42,14 @@ LEAF_HELP = {  # short: `vidseek --help` explains them in full
 }
 ENVVARS = {"model_spec": "VIDSEEK_MODEL", "catalog_url": "VIDSEEK_CATALOG_URL"}
 ENVVARS["encoder_backend"] = ENV
+# Process-wide like --encoder-backend: every library this process opens (jobs, server, check)
+# reads it; parsed by vidseek.core.vector_store when a library opens.
+VECTOR_STORE_ENV = "VIDSEEK_VECTOR_STORE"
+VECTOR_STORE_HELP = (
+    "Where the segment vectors are searched: faiss (default, a snapshot in the library folder) "
+    "or milvus:PATH-OR-URI[#collection] (milvus:./vectors.db embedded, milvus:http://host:19530 "
+    "a cluster). Default: $VIDSEEK_VECTOR_STORE."
+)
 
 
 def _type(name: str) -> click.ParamType | None:
@@ -57,7 +66,18 @@ def GLOBAL_OPTIONS(command: Callable[..., Any]) -> Callable[..., Any]:  # noqa: 
         command = click.option(
             FLAGS[name], name, type=_type(name), envvar=ENVVARS.get(name), help=HELP[name]
         )(command)
-    return command
+    return click.option(
+        "--vector-store",
+        expose_value=False,
+        envvar=VECTOR_STORE_ENV,
+        callback=_set_vector_store,
+        help=VECTOR_STORE_HELP,
+    )(command)
+
+
+def _set_vector_store(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        os.environ[VECTOR_STORE_ENV] = value
 
 
 def add_global_options(command: click.Command) -> None:
@@ -70,6 +90,15 @@ def add_global_options(command: click.Command) -> None:
     for name, flag in FLAGS.items():
         if flag not in taken:
             command.params.append(_leaf_option(name))
+    if "--vector-store" not in taken:
+        command.params.append(
+            click.Option(
+                ["--vector-store"],
+                expose_value=False,
+                callback=_set_vector_store,
+                help="faiss or milvus:PATH-OR-URI[#collection]. Also accepted before the command.",
+            )
+        )
 
 
 def _leaf_option(name: str) -> click.Option:

@@ -37,6 +37,7 @@ from vidseek.core.rerank import remove_stale_spills
 from vidseek.core.snapshot import SnapshotLock
 from vidseek.core.types import Hit, ModelIdentity, VideoCommit, VideoRecord
 from vidseek.core.vector_index import VectorIndex, VectorIndexFactory
+from vidseek.core.vector_store import store_factory
 
 __all__ = ["FileState", "Library", "LibraryStats", "SegmentRecord"]
 
@@ -119,6 +120,7 @@ class Library:
         memory_budget: int | None = None,
         rebuild_in_background: bool = False,
         index_factory: VectorIndexFactory | None = None,
+        vector_store: str | None = None,
     ) -> Library:
         """Open (creating unless ``read_only``) the library at ``home``. Its vector index is
         loaded and reconciled with the catalog on first use (or by ``load_index``).
@@ -126,7 +128,11 @@ class Library:
         ``memory_budget``: bytes the vector index may use (default ``$VIDSEEK_INDEX_MEMORY``
         or 8 GiB), which decides its kind. ``rebuild_in_background``: retrain an outgrown
         index in a thread instead of inside the save that noticed (long-running servers).
-        ``index_factory``: makes and reads the vector index (default: FAISS)."""
+        ``index_factory``: makes and reads the vector index; else ``vector_store``
+        (``faiss`` or ``milvus:PATH-OR-URI[#collection]``, default ``$VIDSEEK_VECTOR_STORE``,
+        else FAISS; see ``core/vector_store.py``)."""
+        if index_factory is None:
+            index_factory = store_factory(vector_store)
         home = Path(home).expanduser().resolve()
         if read_only:
             if not home.is_dir() or (catalog_url is None and not (home / CATALOG_FILE).exists()):
