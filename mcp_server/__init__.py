@@ -1,0 +1,1 @@
+"""``vidseek mcp``: the library as Model Context Protocol tools for AI assistants."""

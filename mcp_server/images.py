@@ -1,0 +1,45 @@
+"""Images in and out of the MCP tools: a base64 query image decoded with limits, a frame to JPEG."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+
+import numpy as np
+
+from vidseek.core.errors import QueryError
+
+MAX_IMAGE_BYTES = 16 * 2**20
+MAX_IMAGE_PIXELS = 16_000_000
+JPEG_QUALITY = 85
+
+
+def decode_base64_image(data: str) -> np.ndarray:
+    """An RGB uint8 array from base64 image bytes (a ``data:`` URL prefix is accepted)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if data.startswith("data:"):
+        data = data.partition(",")[2]
+    if len(data) > MAX_IMAGE_BYTES * 4 // 3 + 4:
+        raise QueryError(f"the image is larger than {MAX_IMAGE_BYTES // 2**20} MiB")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise QueryError("image_base64 is not valid base64") from exc
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise QueryError(f"the image has more than {MAX_IMAGE_PIXELS:,} pixels")
+            return np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise QueryError("image_base64 is not an image PIL can read") from exc
+
+
+def jpeg_bytes(rgb: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
+    """``rgb`` (H, W, 3 uint8) encoded as JPEG."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, format="JPEG", quality=quality)
+    return out.getvalue()

@@ -1,0 +1,120 @@
+"""The MCP server: ``LibraryTools`` as Model Context Protocol tools (official ``mcp`` SDK).
+
+Tools: ``search_moments``, ``similar_moments`` (where the session can find similar moments),
+``video_info``, ``list_videos``, ``moment_thumbnail`` (an image content block) and, only when
+the server is built with ``allow_indexing``, ``index_paths``. Tool calls run one at a time
+(one lock): the session and its library are shared by all of them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from mcp.server.mcpserver import Image, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+
+from vidseek.core.errors import VidseekError
+from vidseek.mcp.tools import LibraryTools
+from vidseek.session import Session
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
+INSTRUCTIONS = (
+    "vidseek searches a video library by what is seen in each moment. search_moments takes "
+    "a text (any language the model knows) or an image and returns moments: video_id, path, "
+    "start and end in seconds, score (cosine similarity). moment_thumbnail shows a moment."
+)
+
+T = TypeVar("T")
+
+
+def build_server(
+    session: Session, *, allow_indexing: bool = False
+) -> tuple[MCPServer, LibraryTools]:
+    """The server and the tools behind it (close the tools when the server stops)."""
+    tools = LibraryTools(session, allow_indexing=allow_indexing)
+    server = MCPServer("vidseek", instructions=INSTRUCTIONS, log_level="WARNING")
+    lock = threading.Lock()
+
+    def locked(fn: Callable[..., T], *args: Any) -> T:
+        """Run one tool call alone; a deliberate error reaches the client as its message."""
+        with lock:
+            try:
+                return fn(*args)
+            except (VidseekError, ValueError) as exc:
+                raise ToolError(str(exc)) from exc
+
+    @server.tool(annotations=READ_ONLY)
+    def search_moments(
+        text: str | None = None,
+        image_path: str | None = None,
+        image_base64: str | None = None,
+        k: int = 10,
+        per_video: int | None = None,
+        path_prefix: list[str] | None = None,
+        video_ids: list[int] | None = None,
+        min_score: float | None = None,
+    ) -> dict[str, Any]:
+        """Find the moments of the library that best match a text, or an image (a file path
+        on the server's machine, or base64 bytes). Give exactly one of text, image_path,
+        image_base64. k: how many moments (1..1000); per_video: at most this many of one
+        video; path_prefix: only videos under these folders/prefixes; video_ids: only these
+        videos; min_score: drop moments below this cosine. Returns results with video_id,
+        path, start, end (seconds) and score, best first."""
+        return locked(
+            tools.search_moments,
+            text,
+            image_path,
+            image_base64,
+            k,
+            per_video,
+            path_prefix,
+            video_ids,
+            min_score,
+        )
+
+    if hasattr(session, "similar"):
+
+        @server.tool(annotations=READ_ONLY)
+        def similar_moments(
+            video_id: int,
+            start: float | None = None,
+            end: float | None = None,
+            k: int = 10,
+            per_video: int | None = None,
+            include_source: bool = False,
+        ) -> dict[str, Any]:
+            """Find moments that look like the moment start..end (seconds) of video_id (the
+            whole video without start/end), from the vectors already indexed. The source
+            video's own moments are left out unless include_source."""
+            return locked(tools.similar_moments, video_id, start, end, k, per_video, include_source)
+
+    @server.tool(annotations=READ_ONLY)
+    def video_info(video_id: int) -> dict[str, Any]:
+        """One video of the library: path, duration, fps, size, frame and segment counts,
+        and its segments (start, end in seconds)."""
+        return locked(tools.video_info, video_id)
+
+    @server.tool(annotations=READ_ONLY)
+    def list_videos(offset: int = 0, limit: int = 100, status: str = "indexed") -> dict[str, Any]:
+        """The library's videos, a page at a time (status "indexed" or "failed"); total and
+        next_offset say whether there are more."""
+        return locked(tools.list_videos, offset, limit, status)
+
+    @server.tool(annotations=READ_ONLY)
+    def moment_thumbnail(video_id: int, start: float, end: float | None = None) -> Image:
+        """A JPEG of the moment start..end (seconds) of video_id: the frame in its middle."""
+        return Image(data=locked(tools.moment_thumbnail, video_id, start, end), format="jpeg")
+
+    if allow_indexing:
+
+        @server.tool(annotations=WRITES)
+        def index_paths(paths: list[str]) -> dict[str, Any]:
+            """Index video files and folders (recursive, incremental: unchanged files are
+            skipped) on the server's machine into the library. Returns each file's status."""
+            return locked(tools.index_paths, paths)
+
+    return server, tools
