@@ -17,11 +17,10 @@ from PIL import Image
 from vidseek.demo.render import write_video
 from vidseek.demo.world import Scene
 from vidseek.evaluation.metrics import temporal_iou
-from vidseek.session import Session
 
-READ_TOOLS = {"search_moments", "video_info", "list_videos", "moment_thumbnail"}
-if hasattr(Session, "similar"):
-    READ_TOOLS.add("similar_moments")
+READ_TOOLS = {
+    "search_moments", "similar_moments", "video_info", "list_videos", "moment_thumbnail"
+}  # fmt: skip
 
 
 def _server(library: Path, cwd: Path, *extra: str) -> StdioServerParameters:
@@ -59,9 +58,12 @@ def test_search_browse_and_thumbnail_over_stdio(demo_library, demo_videos, tmp_p
             {"video_id": best["video_id"], "start": best["start"], "end": best["end"]},
         )
         bad = await client.call_tool("search_moments", {})
-        return tools, circle, triangle, listing, info, thumb, bad
+        similar = await client.call_tool(
+            "similar_moments", {"video_id": best["video_id"], "start": 0.0, "end": 4.0, "k": 1}
+        )
+        return tools, circle, triangle, listing, info, thumb, bad, similar
 
-    tools, circle, triangle, listing, info, thumb, bad = _session(
+    tools, circle, triangle, listing, info, thumb, bad, similar = _session(
         _server(demo_library, tmp_path), script
     )
     assert set(tools) == READ_TOOLS  # read-only: no index_paths
@@ -88,6 +90,11 @@ def test_search_browse_and_thumbnail_over_stdio(demo_library, demo_videos, tmp_p
     assert red.mean() > 0.05 and blue.mean() > 0.3  # a red circle on a blue background
 
     assert bad.is_error and "exactly one of" in bad.content[0].text
+
+    # demo_2 holds the other circle (black on yellow): the source video itself is left out
+    (like,) = _json(similar)["results"]
+    assert Path(like["path"]).name == "demo_2.mp4"
+    assert temporal_iou((like["start"], like["end"]), (5.0, 9.0)) >= 0.5
 
 
 def test_image_query_by_base64(demo_library, demo_videos, tmp_path):
