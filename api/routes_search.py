@@ -1,4 +1,5 @@
-"""``GET/POST /search`` (text, any language) and ``POST /search/image`` (multipart upload)."""
+"""``GET/POST /search`` (text, any language), ``POST /search/image`` (multipart upload) and
+``POST /search/video`` (a moment of an indexed video: "more like this")."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ from vidseek.api.schemas import (
     PrefixItem,
     SearchParams,
     SearchResponse,
+    SimilarSearchRequest,
     TextSearchRequest,
     VideoIdItem,
 )
 from vidseek.api.search_service import run_search
 from vidseek.api.services import Services, services
 from vidseek.api.state import ServerState
+from vidseek.core.errors import QueryError
+from vidseek.search.similar import clip_vector
 
 router = APIRouter(tags=["search"])
 ERRORS = {
@@ -115,4 +119,41 @@ def search_image(
         ("image", digest),
         lambda searcher: searcher.embed_image(array),
         None,
+    )
+
+
+VIDEO_ERRORS = {
+    404: {"model": ErrorResponse, "description": "No video with that id"},
+    413: ERRORS[413],
+    422: {
+        "model": ErrorResponse,
+        "description": "Invalid parameters, or a range outside the video",
+    },
+    503: {"model": ErrorResponse, "description": "The library is unavailable"},
+}
+
+
+@router.post("/search/video", response_model=SearchResponse, responses=VIDEO_ERRORS)
+def search_video(
+    body: SimilarSearchRequest, svc: Annotated[Services, Depends(services)]
+) -> SearchResponse:
+    """More like this: moments similar to a moment of an indexed video (``start``..``end``,
+    the whole video when not given). The query is the mean of the stored vectors of the
+    segments there, so no model is loaded; the video's own moments are left out unless
+    ``include_source``."""
+    state = svc.state
+    try:  # catalog reads only: outside the lock, like the filters
+        vector = clip_vector(state.library, body.video_id, body.start, body.end)
+    except QueryError as exc:
+        raise ApiError(422, str(exc), "invalid_range") from None
+    exclude = None if body.include_source else (body.video_id,)
+    return run_search(
+        state,
+        svc.results,
+        body,
+        ("video", body.video_id, body.start, body.end),
+        lambda _: vector,
+        None,
+        queries=None,
+        exclude_video_ids=exclude,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 MAX_K = 200  # results per page
 MAX_FILTER_IDS = 1000
@@ -87,6 +87,23 @@ class TextSearchRequest(SearchParams):
         ),
         AfterValidator(_not_blank),
     ]
+
+
+MAX_SECONDS = 10_000_000.0  # a bound on a moment's start and end (about 115 days)
+Seconds = Annotated[float, Field(ge=0.0, le=MAX_SECONDS, allow_inf_nan=False), NoBool]
+
+
+class SimilarSearchRequest(SearchParams):
+    """A moment of an indexed video as the query (``POST /search/video``)."""
+
+    video_id: VideoIdItem = Field(description="The video the moment is taken from.")
+    start: Seconds | None = Field(None, description="Start of the moment (default: 0).")
+    end: Seconds | None = Field(
+        None, description="End of the moment (default: the end of the video); after start."
+    )
+    include_source: StrictBool = Field(
+        False, description="Also return moments of the video itself (left out by default)."
+    )
 
 
 class Moment(BaseModel):

@@ -22,7 +22,7 @@ from vidseek.core.types import Clip
 from vidseek.search.filters import allowed_videos
 from vidseek.search.grouping import VideoGroup as ClipGroup
 from vidseek.search.paging import Page
-from vidseek.search.query import Searcher, SearchOptions
+from vidseek.search.query import Searcher, SearchOptions, search_vector
 from vidseek.search.results import page_of, ranking_per_video
 
 CACHE_ENTRIES = 64
@@ -40,11 +40,15 @@ def run_search(
     cache: ResultCache,
     params: SearchParams,
     query_key: Hashable,
-    embed: Callable[[Searcher], np.ndarray],
+    embed: Callable[[Searcher | None], np.ndarray],
     query_text: str | None,
-    queries: str = "images",
+    queries: str | None = "images",
+    exclude_video_ids: tuple[int, ...] | None = None,
 ) -> SearchResponse:
-    """Rank clips for one query (``embed`` turns it into a vector) and cut out one page."""
+    """Rank clips for one query (``embed`` turns it into a vector) and cut out one page.
+
+    ``queries=None``: the vector needs no model (``embed`` gets None), so none is loaded;
+    ``exclude_video_ids``: videos never in the results (a moment's own video)."""
     generation = state.refresh()
     # Catalog reads only: the library's catalog has its own connections, so these run
     # outside the lock that guards the vector index, and other searches go on meanwhile.
@@ -53,16 +57,17 @@ def run_search(
     if empty or allowed == ():
         return _page(params, [], query_text, library_empty=empty)
     per_video = ranking_per_video(params.group_by, params.per_video)
-    key = (query_key, per_video, allowed, params.min_score, generation)
+    key = (query_key, per_video, allowed, params.min_score, exclude_video_ids, generation)
     clips = cache.get(key)
     if clips is None:
-        searcher = state.searcher(queries)
+        searcher = state.searcher(queries) if queries is not None else None
         vector = embed(searcher)
         options = SearchOptions(
             k=state.config.result_window,
             per_video=per_video,
             video_ids=allowed,
             min_score=params.min_score,
+            exclude_video_ids=exclude_video_ids,
         )
         clips = _search_vector(state, searcher, vector, options)
         cache.put(key, clips)
@@ -70,12 +75,14 @@ def run_search(
 
 
 def _search_vector(
-    state: ServerState, searcher: Searcher, vector: np.ndarray, options: SearchOptions
+    state: ServerState, searcher: Searcher | None, vector: np.ndarray, options: SearchOptions
 ) -> list[Clip]:
     """Search; a vector whose video was just removed elsewhere gets one refresh and retry."""
     for attempt in range(2):
         try:
             with state.lock:
+                if searcher is None:
+                    return search_vector(state.library, vector, options)
                 return searcher.search_vector(vector, options)
         except VideoNotFound:
             if attempt:
