@@ -140,3 +140,49 @@ def test_a_missing_library_is_refused_before_serving(tmp_path):
     with pytest.raises(Exception):  # noqa: B017 - the server exits before the handshake
         _session(_server(tmp_path / "nowhere", tmp_path), script)
     assert not (tmp_path / "nowhere").exists()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_streamable_http(demo_library, tmp_path):
+    import subprocess
+    import time
+
+    import httpx
+
+    port = _free_port()
+    args = ["-m", "vidseek.cli.main", "--library", str(demo_library), "mcp", "--http"]
+    log = tmp_path / "server.log"
+    with log.open("wb") as stderr:  # a file, never a pipe nobody drains
+        process = subprocess.Popen(
+            [sys.executable, *args, "--port", str(port)], cwd=tmp_path, stderr=stderr
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not start in 60 s"
+                time.sleep(0.2)
+
+        async def main():
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                names = {tool.name for tool in (await client.list_tools()).tools}
+                found = await client.call_tool("search_moments", {"text": "a green square"})
+                return names, found
+
+        names, found = anyio.run(main)
+        assert names == READ_TOOLS
+        assert Path(_json(found)["results"][0]["path"]).name == "demo_1.mp4"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
