@@ -16,7 +16,7 @@
     keyForm: $("key-form"), keyInput: $("key-input"), keyClear: $("key-clear"),
     info: $("library-info"),
   };
-  let current = null; // {kind: "text"|"image", q, file, offset, total}
+  let current = null; // {kind: "text"|"image"|"video", q, file, moment, offset, total}
   // Optional ?min_score=0.25 in the page URL: drop weaker moments (kept for shared links).
   const minScoreParam = Number.parseFloat(new URL(location.href).searchParams.get("min_score"));
   const minScore = Number.isFinite(minScoreParam) ? Math.max(-1, Math.min(1, minScoreParam)) : null;
@@ -136,6 +136,27 @@
     return node;
   }
 
+  // A card with its "More like this" action (a sibling: a button holds no other button).
+  function result(moment, extra) {
+    const range = `${clock(moment.start)} – ${clock(moment.end)}`;
+    const more = el("button", {
+      class: "link-btn more-like", type: "button",
+      title: `Moments like ${moment.title} ${range}`,
+      onclick: () => moreLike(moment),
+    }, "More like this");
+    return el("div", { class: "result" }, card(moment, extra), more);
+  }
+
+  function moreLike(moment) {
+    current = { kind: "video", moment, offset: 0 };
+    els.q.value = "";
+    const url = new URL(location.href);
+    url.searchParams.delete("q"); // a reload must not run the previous text search
+    history.replaceState(null, "", url);
+    runSearch(true);
+    window.scrollTo({ top: 0, behavior: "smooth" });
+  }
+
   // ---- playing a moment ----------------------------------------------------------------
   function play(moment) {
     const video = els.player;
@@ -194,6 +215,17 @@
             ...(minScore === null ? {} : { min_score: minScore }),
           }),
         });
+      } else if (current.kind === "video") {
+        const { moment } = current;
+        data = await api("/search/video", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            video_id: moment.video_id, start: moment.start, end: moment.end,
+            k: PAGE, offset: current.offset, group_by: groupByVideo ? "video" : "clip",
+            ...(minScore === null ? {} : { min_score: minScore }),
+          }),
+        });
       } else {
         const form = new FormData();
         form.append("image", current.file);
@@ -218,14 +250,14 @@
       if (data.group_by === "video") {
         const best = { ...item.clips[0], title: item.title };
         const extra = `${item.clip_count} clip${item.clip_count === 1 ? "" : "s"}`;
-        els.results.append(card(best, extra));
+        els.results.append(result(best, extra));
       } else {
-        els.results.append(card(item));
+        els.results.append(result(item));
       }
     }
     current.offset = data.next_offset ?? data.offset + items.length;
     const shown = els.results.childElementCount;
-    const what = current.kind === "text" ? `“${current.q}”` : "the image";
+    const what = describeQuery(current);
     const unit = data.group_by === "video" ? "video" : "moment";
     if (data.library_empty) {
       els.summary.textContent = "";
@@ -233,13 +265,21 @@
         "Index some videos first: ", el("code", {}, "vidseek index ~/Videos")]);
     } else if (data.total === 0) {
       els.summary.textContent = "";
-      setEmpty([el("strong", {}, "No results "), `for ${what}.`, el("br"),
-        "Try other words, or another language."]);
+      setEmpty([el("strong", {}, "No results "), `${what}.`, el("br"),
+        current.kind === "video" ? "No other video has a moment like it."
+          : "Try other words, or another language."]);
     } else {
-      els.summary.textContent = `${data.total} ${unit}${data.total === 1 ? "" : "s"} for ${what}` +
+      els.summary.textContent = `${data.total} ${unit}${data.total === 1 ? "" : "s"} ${what}` +
         (shown < data.total ? ` · showing ${shown}` : "");
     }
     els.more.hidden = data.next_offset == null;
+  }
+
+  function describeQuery(query) {
+    if (query.kind === "text") return `for “${query.q}”`;
+    if (query.kind === "image") return "for the image";
+    const { moment } = query;
+    return `like ${moment.title} ${clock(moment.start)} – ${clock(moment.end)}`;
   }
 
   els.form.addEventListener("submit", (event) => {
