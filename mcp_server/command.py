@@ -32,7 +32,14 @@ def mcp_command(session: Session, allow_indexing: bool, http: bool, host: str, p
       {"mcpServers": {"vidseek": {"command": "vidseek",
                                   "args": ["--library", "/path/to/library", "mcp"]}}}
     """
-    from vidseek.mcp.server import build_server
+    try:
+        from vidseek.mcp.server import build_server
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not exc.name.startswith("mcp"):
+            raise
+        raise click.ClickException(
+            "the MCP SDK is not installed: pip install 'vidseek[mcp]'"
+        ) from exc
 
     session.library(read_only=not allow_indexing)  # a missing library is an error now
     server, tools = build_server(session, allow_indexing=allow_indexing)
