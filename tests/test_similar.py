@@ -4,6 +4,7 @@ through the Python API and `vidseek similar`, with the vectors already in the li
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -200,3 +201,14 @@ def test_cli_similar_imports_no_torch(world):
     modules = loaded_modules("--library", str(world.home), "similar", "1", "--json")
     heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
     assert heavy == [], heavy[:8]
+
+
+def test_a_failed_video_is_a_clear_error(world, tmp_path):
+    home = tmp_path / "library"
+    shutil.copytree(world.home, home)
+    with Session(home) as session:
+        failed = session.library().record_failure("/media/broken.mp4", "0" * 64, 10, "truncated")
+        with pytest.raises(QueryError, match="no indexed moments"):
+            session.similar(failed.id)
+        result = CliRunner().invoke(cli, ["--library", str(home), "similar", str(failed.id)])
+    assert result.exit_code == 2 and "no indexed moments" in result.output
