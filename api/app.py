@@ -11,7 +11,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from vidseek.api import routes_jobs, routes_media, routes_search, routes_system, routes_videos
+from vidseek.api import (
+    routes_jobs,
+    routes_media,
+    routes_score,
+    routes_search,
+    routes_system,
+    routes_videos,
+)
 from vidseek.api.auth import ApiKeyMiddleware
 from vidseek.api.config import ServerConfig
 from vidseek.api.connections import InFlightLimitMiddleware
@@ -107,7 +114,7 @@ def create_app(config: ServerConfig, library: Library | None = None) -> FastAPI:
     )
     app.state.services = svc
     install_error_handlers(app)
-    for module in (routes_search, routes_videos, routes_media, routes_jobs):
+    for module in (routes_search, routes_videos, routes_media, routes_jobs, routes_score):
         app.include_router(module.router, responses=UNAUTHORIZED)
     app.include_router(routes_system.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
