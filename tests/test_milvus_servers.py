@@ -39,10 +39,9 @@ def milvus_uri(tmp_path: Path):
     sock = free_socket()
     port = sock.getsockname()[1]
     sock.close()
-    exe = Path(sys.executable).with_name("milvus-lite")
     proc = subprocess.Popen(
-        [str(exe), "server", "--data-dir", str(tmp_path / "milvus"), "--host", "127.0.0.1"]
-        + ["--port", str(port)],
+        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path / "milvus")]
+        + ["--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
