@@ -76,21 +76,19 @@ def build_server(
             min_score,
         )
 
-    if hasattr(session, "similar"):
-
-        @server.tool(annotations=READ_ONLY)
-        def similar_moments(
-            video_id: int,
-            start: float | None = None,
-            end: float | None = None,
-            k: int = 10,
-            per_video: int | None = None,
-            include_source: bool = False,
-        ) -> dict[str, Any]:
-            """Find moments that look like the moment start..end (seconds) of video_id (the
-            whole video without start/end), from the vectors already indexed. The source
-            video's own moments are left out unless include_source."""
-            return locked(tools.similar_moments, video_id, start, end, k, per_video, include_source)
+    @server.tool(annotations=READ_ONLY)
+    def similar_moments(
+        video_id: int,
+        start: float | None = None,
+        end: float | None = None,
+        k: int = 10,
+        per_video: int | None = None,
+        include_source: bool = False,
+    ) -> dict[str, Any]:
+        """Find moments that look like the moment start..end (seconds) of video_id (the
+        whole video without start/end), from the vectors already indexed. The source
+        video's own moments are left out unless include_source."""
+        return locked(tools.similar_moments, video_id, start, end, k, per_video, include_source)
 
     @server.tool(annotations=READ_ONLY)
     def video_info(video_id: int) -> dict[str, Any]:
