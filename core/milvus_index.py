@@ -11,9 +11,11 @@ size, as a FAISS manifest does. ``verify_store`` (called by ``snapshot.verify``,
 ``Library`` loading and ``vidseek check``) judges the collection against the catalog: missing,
 built with another model, or holding other ids is reported, and the library rebuilds it from the
 catalog. Writes are idempotent (``add`` upserts, ``remove`` deletes by id), so several processes
-catching up from one catalog converge on the same collection. A local manifest is still written
-in ``<library>/index`` so that a process notices another process's save the way it does for
-FAISS.
+catching up from one catalog converge on the same collection. The collection name vidseek is
+given is an alias: a rebuild fills a new collection while the alias still serves the old one,
+then moves the alias and drops the old one, so servers sharing the store never search a
+half-filled collection. A local manifest is still written in ``<library>/index`` so that a
+process notices another process's save the way it does for FAISS.
 
 The index type follows the FAISS kind chosen for the size (``choose_index_kind``), see
 ``index_plan``. Each process keeps the set of ids it mirrors (8 bytes per segment); hits the
@@ -26,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,8 +113,11 @@ class MilvusIndex:
         spec: IndexSpec,
         ids: np.ndarray,
         trained_n: int = 0,
+        target: str | None = None,
     ) -> None:
         self._client = client
+        # The physical collection a rebuild fills; the alias (the location's name) once published.
+        self._target = target or location.collection
         self.location = location
         self.dim = dim
         self.spec = spec
@@ -121,7 +127,7 @@ class MilvusIndex:
 
     @property
     def name(self) -> str:
-        return self.location.collection
+        return self._target
 
     @property
     def ntotal(self) -> int:
@@ -208,6 +214,7 @@ class MilvusIndex:
                 "vidseek.dim": str(self.dim),
             },
         )
+        self._publish()
         extra = {
             "store": self.location.describe(),
             "spec": self.spec.to_json(),
@@ -215,6 +222,25 @@ class MilvusIndex:
             "milvus_index": self.plan.index_type,
         }
         return snapshot.write_manifest(directory, self, {**fields, **extra})
+
+    def _publish(self) -> None:
+        """Point the alias at the collection this index filled (a rebuild), then drop the one
+        it pointed at: other servers searching through the alias switch over at once and never
+        see a half-filled collection."""
+        alias = self.location.collection
+        if self._target == alias:
+            return
+        client, old = self._client, None
+        if alias in (client.list_aliases().get("aliases") or []):
+            old = client.describe_alias(alias)["collection_name"]
+            client.alter_alias(self._target, alias)
+        else:
+            if client.has_collection(alias):  # a plain collection of that name: replace it
+                client.drop_collection(alias)
+            client.create_alias(self._target, alias)
+        if old and old != self._target and client.has_collection(old):
+            client.drop_collection(old)
+        self._target = alias
 
     def close(self) -> None:
         """Nothing to release: the client is shared by the process (``client_for``)."""
@@ -234,12 +260,12 @@ class MilvusStore:
     def train(
         self, dim: int, spec: IndexSpec, sample: np.ndarray | None, spill_dir: Path | None = None
     ) -> MilvusIndex:
-        """A new, empty collection (dropping the old one: it is rebuilt from the catalog)."""
+        """A new, empty collection, filled while the alias still points at the old one (if
+        any); its first ``save`` moves the alias to it and drops the old one."""
         from pymilvus import DataType
 
-        client, name = self.client, self.location.collection
-        if client.has_collection(name):
-            client.drop_collection(name)
+        client = self.client
+        name = f"{self.location.collection}__{time.time_ns():x}"
         schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("id", DataType.INT64, is_primary=True)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
@@ -251,7 +277,8 @@ class MilvusStore:
         client.create_collection(
             name, schema=schema, index_params=params, consistency_level="Strong"
         )
-        return MilvusIndex(client, self.location, dim, spec, np.zeros(0, dtype=np.int64))
+        empty = np.zeros(0, dtype=np.int64)
+        return MilvusIndex(client, self.location, dim, spec, empty, target=name)
 
     def training_positions(self, n: int, spec: IndexSpec) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)  # Milvus trains its indexes itself, per segment

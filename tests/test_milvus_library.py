@@ -96,7 +96,9 @@ def test_a_wrong_collection_is_reported_and_rebuilt(tmp_path, damage: str) -> No
     fill(open_lib(tmp_path, spec)).close()
     c, name = client(spec)
     if damage == "drop":
-        c.drop_collection(name)
+        physical = c.describe_alias(name)["collection_name"]
+        c.drop_alias(name)
+        c.drop_collection(physical)
     elif damage == "extra":
         c.upsert(name, [{"id": 10_000, "vector": np.ones(MODEL.dim, dtype=np.float32)}])
     else:
@@ -122,3 +124,16 @@ def test_a_faiss_library_moves_to_milvus_through_a_rebuild(tmp_path) -> None:
         assert hit_ids(lib.search_vectors(QUERIES, 8)) == want
         assert any("missing" in n and "rebuilt" in n for n in notes)
         assert check_library(lib, files=False).clean
+
+
+def test_a_rebuild_fills_a_new_collection_and_moves_the_alias(tmp_path) -> None:
+    spec = store(tmp_path)
+    with fill(open_lib(tmp_path, spec)) as lib:
+        c, name = client(spec)
+        before = c.describe_alias(name)["collection_name"]
+        want = hit_ids(lib.search_vectors(QUERIES, 8))
+        lib.rebuild_index()
+        after = c.describe_alias(name)["collection_name"]
+        assert after != before
+        assert [n for n in c.list_collections() if n.startswith(name)] == [after]
+        assert hit_ids(lib.search_vectors(QUERIES, 8)) == want
