@@ -25,6 +25,7 @@ catches up.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -243,7 +244,12 @@ class MilvusIndex:
         self._target = alias
 
     def close(self) -> None:
-        """Nothing to release: the client is shared by the process (``client_for``)."""
+        """Drop the collection if it was never published (a read-only library rebuilds into a
+        private one, or a rebuild was abandoned); the client is shared (``client_for``)."""
+        if self._target != self.location.collection:
+            with contextlib.suppress(Exception):  # closing must not fail on a lost connection
+                self._client.drop_collection(self._target)
+            self._target = self.location.collection
 
 
 class MilvusStore:

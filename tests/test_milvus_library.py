@@ -137,3 +137,13 @@ def test_a_rebuild_fills_a_new_collection_and_moves_the_alias(tmp_path) -> None:
         assert after != before
         assert [n for n in c.list_collections() if n.startswith(name)] == [after]
         assert hit_ids(lib.search_vectors(QUERIES, 8)) == want
+
+
+def test_a_read_only_library_rebuilds_privately_and_drops_it_on_close(tmp_path) -> None:
+    with fill(Library.open(tmp_path)) as ff:
+        want = hit_ids(ff.search_vectors(QUERIES, 8))
+    spec = store(tmp_path)
+    with Library.open(tmp_path, vector_store=spec, read_only=True, notify=Notes()) as lib:
+        assert hit_ids(lib.search_vectors(QUERIES, 8)) == want
+    c, name = client(spec)
+    assert [n for n in c.list_collections() if n.startswith(name)] == []
