@@ -37,7 +37,16 @@ def local_ray():
     """One small local Ray instance for the module (start-up costs seconds)."""
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        for attempt in range(
+            2
+        ):  # Ray waits a fixed 30 s for its raylet: a busy machine can miss it
+            try:
+                ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+                break
+            except Exception as exc:
+                ray.shutdown()
+                if attempt or "timed out during startup" not in str(exc):
+                    raise
     yield
     if started:
         ray.shutdown()
