@@ -147,11 +147,15 @@ def absolute_prefix(prefix: str) -> str:
 def _payload(query: str, result: list[Clip] | str, paging: Paging) -> dict[str, object]:
     if isinstance(result, str):
         return {"query": query, "results": [], "error": result}
-    page = paging.page(result)
+    return {"query": query, **page_json(result, paging)}
+
+
+def page_json(clips: list[Clip], paging: Paging) -> dict[str, object]:
+    """One page of ranked clips as the JSON of ``vidseek search`` (and ``similar``)."""
+    page = paging.page(clips)
     items = [_group_json(g) if isinstance(g, VideoGroup) else g.to_json() for g in page.items]
     grouped = paging.group_by == "video"
     return {
-        "query": query,
         "results": [] if grouped else items,
         "groups": items if grouped else [],
         "group_by": paging.group_by,

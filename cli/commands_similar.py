@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from vidseek.cli.commands_search import Paging, print_page
+from vidseek.cli.commands_search import Paging, page_json, print_page
 from vidseek.cli.context import AppContext, single_query_threads
 from vidseek.core.errors import VideoNotFound
 from vidseek.core.library import Library
 from vidseek.core.types import Clip
-from vidseek.search.grouping import GROUP_BY, GroupBy, VideoGroup
+from vidseek.search.grouping import GROUP_BY, GroupBy
 from vidseek.search.paging import result_window
 from vidseek.search.query import SearchOptions
 from vidseek.search.results import ranking_per_video
@@ -106,26 +106,4 @@ def resolve_video(library: Library, video: str) -> int:
 
 
 def payload(source: dict[str, object], clips: list[Clip], paging: Paging) -> dict[str, object]:
-    page = paging.page(clips)
-    items = [_group_json(g) if isinstance(g, VideoGroup) else g.to_json() for g in page.items]
-    grouped = paging.group_by == "video"
-    return {
-        "source": source,
-        "results": [] if grouped else items,
-        "groups": items if grouped else [],
-        "group_by": paging.group_by,
-        "total": page.total,
-        "offset": page.offset,
-        "k": page.k,
-        "next_offset": page.next_offset,
-    }
-
-
-def _group_json(group: VideoGroup) -> dict[str, object]:
-    return {
-        "video_id": group.video_id,
-        "path": group.path,
-        "score": round(group.score, 6),
-        "clip_count": group.clip_count,
-        "clips": [c.to_json() for c in group.clips],
-    }
+    return {"source": source, **page_json(clips, paging)}
