@@ -56,7 +56,10 @@ def build_services(config: ServerConfig, library: Library | None = None) -> Serv
 
     def open_job_library() -> Library:
         return Library.open(
-            config.home, catalog_url=config.catalog_url, notify=lambda m: log.warning("%s", m)
+            config.home,
+            catalog_url=config.catalog_url,
+            notify=lambda m: log.warning("%s", m),
+            vector_store=config.vector_store,
         )
 
     def in_process_decoder() -> Decoder | None:

@@ -16,6 +16,7 @@ class ServerConfig:
     home: Path
     model_spec: str | None = None  # None: the library's model, else the default model
     catalog_url: str | None = None
+    vector_store: str | None = None  # None: $VIDSEEK_VECTOR_STORE, else FAISS
     media_roots: tuple[Path, ...] = ()  # folders POST /index may read; empty: indexing disabled
     api_keys: tuple[str, ...] = ()  # empty: no authentication
     cors_origins: tuple[str, ...] = ()  # empty: CORS off

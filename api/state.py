@@ -57,6 +57,7 @@ class ServerState:
             config.home,
             model=config.model_spec,
             catalog_url=config.catalog_url,
+            vector_store=config.vector_store,
             notify=lambda m: log.warning("%s", m),
             rebuild_in_background=True,
         )

@@ -78,19 +78,15 @@ def until(condition, timeout: float) -> float | None:
 
 def test_two_servers_share_one_catalog_and_one_milvus_store(tmp_path, milvus_uri, monkeypatch):
     catalog = fresh_database()
-    monkeypatch.setenv("VIDSEEK_VECTOR_STORE", f"milvus:{milvus_uri}#shared")
+    monkeypatch.delenv("VIDSEEK_VECTOR_STORE", raising=False)
+    shared = {"catalog_url": catalog, "model_spec": RANDOM_MODEL}
+    shared["vector_store"] = f"milvus:{milvus_uri}#shared"
     media = tmp_path / "media"
     media.mkdir()
     shutil.copy(built_library(n_videos=1, seed=99).videos[0], media / "clip.mp4")
     base = built_library()  # only for its model and settings: the homes below start empty
-    a = server_config(
-        base,
-        home=tmp_path / "a",
-        catalog_url=catalog,
-        media_roots=(media,),
-        model_spec=RANDOM_MODEL,
-    )
-    b = server_config(base, home=tmp_path / "b", catalog_url=catalog, model_spec=RANDOM_MODEL)
+    a = server_config(base, home=tmp_path / "a", media_roots=(media,), **shared)
+    b = server_config(base, home=tmp_path / "b", **shared)
     with live_server(a) as sa, live_server(b) as sb, sa.client() as ca, sb.client() as cb:
         assert results(cb) == set()
         job = wait_for_job(ca, ca.post("/index", json={"paths": ["clip.mp4"]}).json()["id"])
@@ -101,4 +97,4 @@ def test_two_servers_share_one_catalog_and_one_milvus_store(tmp_path, milvus_uri
         assert ca.delete(f"/videos/{video['id']}").status_code == 200
         gone = until(lambda: video["id"] not in results(cb), SEEN_WITHIN_S)
         assert gone is not None, "deleted through A, still found through B"
-    assert not (tmp_path / "a" / "catalog.sqlite").exists()
+    assert not list(tmp_path.glob("*/catalog.sqlite")) + list(tmp_path.glob("*/index/*.faiss"))

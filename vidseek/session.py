@@ -46,7 +46,9 @@ class Session:
     ``home`` is the library folder (default: ``$VIDSEEK_HOME``, else the user data dir);
     ``model`` a model spec such as ``"vidseek-demo"`` or ``"ViT-B-32:laion2b_s34b_b79k"``
     (default: the library's own model, else ``vidseek-demo``); ``catalog_url`` a SQLAlchemy
-    URL when the catalog lives outside the folder (PostgreSQL for many writers).
+    URL when the catalog lives outside the folder (PostgreSQL for many writers);
+    ``vector_store`` where the segment vectors are searched: ``"faiss"`` or
+    ``"milvus:PATH-OR-URI[#collection]"`` (default ``$VIDSEEK_VECTOR_STORE``, else FAISS).
     """
 
     def __init__(
@@ -57,8 +59,10 @@ class Session:
         catalog_url: str | None = None,
         notify: Callable[[str], None] | None = None,
         rebuild_in_background: bool = False,
+        vector_store: str | None = None,
     ) -> None:
         self.home = Path(home).expanduser() if home is not None else default_home()
+        self.vector_store = vector_store
         self.model_spec = model
         self.catalog_url = catalog_url
         self.notify = notify
@@ -81,6 +85,7 @@ class Session:
                 read_only=read_only,
                 notify=self.notify,
                 rebuild_in_background=self.rebuild_in_background,
+                vector_store=self.vector_store,
             )
         return self._library
 
@@ -209,6 +214,7 @@ def open_library(
     model: str | None = None,
     catalog_url: str | None = None,
     notify: Callable[[str], None] | None = None,
+    vector_store: str | None = None,
 ) -> Session:
     """Open (or create) the library at ``path`` for indexing and search.
 
@@ -217,7 +223,9 @@ def open_library(
     ...     for clip in library.search("a red circle", k=5):
     ...         print(clip.path, clip.start, clip.end, clip.score)
     """
-    return Session(path, model=model, catalog_url=catalog_url, notify=notify)
+    return Session(
+        path, model=model, catalog_url=catalog_url, notify=notify, vector_store=vector_store
+    )
 
 
 __all__: Sequence[str] = ["Session", "default_home", "open_library", "resolve_model_spec"]
