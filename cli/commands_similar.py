@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from vidseek.cli.commands_search import Paging, page_json, print_page
+from vidseek.cli.commands_search import Paging, page_json, page_options, print_page
 from vidseek.cli.context import AppContext, single_query_threads
 from vidseek.core.errors import VideoNotFound
 from vidseek.core.library import Library
 from vidseek.core.types import Clip
-from vidseek.search.grouping import GROUP_BY, GroupBy
+from vidseek.search.grouping import GroupBy
 from vidseek.search.paging import result_window
 from vidseek.search.query import SearchOptions
 from vidseek.search.results import ranking_per_video
@@ -31,20 +31,7 @@ from vidseek.search.similar import search_similar
     help="Also return moments of VIDEO itself (left out by default).",
 )
 @click.option("--min-score", type=float, help="Drop clips with a lower cosine similarity.")
-@click.option(
-    "--offset",
-    type=click.IntRange(min=0),
-    default=0,
-    help="Skip this many results: the next page of -k 10 is --offset 10.",
-)
-@click.option(
-    "--group-by",
-    type=click.Choice(GROUP_BY),
-    default="clip",
-    show_default=True,
-    help="video: one result per video, with its matching clips (--per-video caps those).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@page_options
 @click.pass_obj
 def similar_command(
     app: AppContext,
