@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 from vidseek.cli.context import AppContext, single_query_threads
 from vidseek.core.errors import QueryError
 from vidseek.core.types import Clip
+from vidseek.search.filters import absolute_prefix
 from vidseek.search.grouping import GROUP_BY, GroupBy, VideoGroup
 from vidseek.search.paging import Page, result_window
 from vidseek.search.query import Searcher, SearchOptions
 from vidseek.search.results import page_of, ranking_per_video
+
+
+def page_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--offset, --group-by and --json: how a page of ranked results is cut and printed
+    (``search`` and ``similar``)."""
+    command = click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON instead of a table."
+    )(command)
+    command = click.option(
+        "--group-by",
+        type=click.Choice(GROUP_BY),
+        default="clip",
+        show_default=True,
+        help="video: one result per video, with its matching clips (--per-video caps those).",
+    )(command)
+    return click.option(
+        "--offset",
+        type=click.IntRange(min=0),
+        default=0,
+        help="Skip this many results: the next page of -k 10 is --offset 10.",
+    )(command)
 
 
 @click.command("search")
@@ -39,20 +62,7 @@ from vidseek.search.results import page_of, ranking_per_video
     metavar="PREFIX",
     help="Only videos whose path starts with PREFIX (repeat); a folder: the videos inside it.",
 )
-@click.option(
-    "--offset",
-    type=click.IntRange(min=0),
-    default=0,
-    help="Skip this many results: the next page of -k 10 is --offset 10.",
-)
-@click.option(
-    "--group-by",
-    type=click.Choice(GROUP_BY),
-    default="clip",
-    show_default=True,
-    help="video: one result per video, with its matching clips (--per-video caps those).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@page_options
 @click.pass_obj
 def search_command(
     app: AppContext,
@@ -132,16 +142,6 @@ class Paging:
 
     def page(self, clips: list[Clip]) -> Page[Clip] | Page[VideoGroup]:
         return page_of(clips, self.offset, self.k, self.group_by, self.per_video)
-
-
-def absolute_prefix(prefix: str) -> str:
-    """A prefix as the catalog stores paths (absolute); a folder gets a trailing separator,
-    so ``holidays`` means the videos inside it, not ``holidays2/``."""
-    expanded = os.path.expanduser(prefix)
-    absolute = str(Path(expanded).absolute())
-    if expanded.endswith(os.sep) or Path(absolute).is_dir():
-        absolute = absolute.rstrip(os.sep) + os.sep
-    return absolute
 
 
 def _payload(query: str, result: list[Clip] | str, paging: Paging) -> dict[str, object]:

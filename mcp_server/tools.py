@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from vidseek.core.errors import QueryError
+from vidseek.search.filters import absolute_prefix
 from vidseek.session import Session
 
 THUMBNAIL_SHORT_SIDE = 256
@@ -70,7 +71,7 @@ class LibraryTools:
         per_video: int | None = None,
         include_source: bool = False,
     ) -> dict[str, Any]:
-        clips = self.session.similar(  # type: ignore[attr-defined]
+        clips = self.session.similar(
             video_id, start, end, k=k, include_source=include_source, per_video=per_video
         )
         source = {"video_id": video_id, "start": start, "end": end}
@@ -143,15 +144,6 @@ class LibraryTools:
 
             self._frames = FramePool(workers=1)
         return self._frames
-
-
-def absolute_prefix(prefix: str) -> str:
-    """A path prefix as the catalog stores paths; an existing folder means what is inside it."""
-    expanded = os.path.expanduser(prefix)
-    absolute = str(Path(expanded).absolute())
-    if expanded.endswith(os.sep) or Path(absolute).is_dir():
-        absolute = absolute.rstrip(os.sep) + os.sep
-    return absolute
 
 
 def _video_json(record: Any) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from vidseek.core.errors import QueryError
 from vidseek.core.library import Library
@@ -22,6 +24,17 @@ def normalize_prefix(prefix: str) -> str:
         raise QueryError(f"a path prefix is at most {MAX_PREFIX_CHARS} characters")
     stripped = prefix.rstrip("/")
     return stripped + "/" if stripped != prefix else prefix
+
+
+def absolute_prefix(prefix: str) -> str:
+    """A prefix typed by a local user, as the catalog stores paths (absolute); an existing
+    folder gets a trailing separator, so ``holidays`` means the videos inside it, not
+    ``holidays2/``."""
+    expanded = os.path.expanduser(prefix)
+    absolute = str(Path(expanded).absolute())
+    if expanded.endswith(os.sep) or Path(absolute).is_dir():
+        absolute = absolute.rstrip(os.sep) + os.sep
+    return absolute
 
 
 def videos_under(library: Library, prefixes: Iterable[str]) -> set[int]:
