@@ -9,16 +9,15 @@ import io
 import numpy as np
 
 from vidseek.core.errors import QueryError
+from vidseek.search.images import decode_image
 
 MAX_IMAGE_BYTES = 16 * 2**20
-MAX_IMAGE_PIXELS = 16_000_000
 JPEG_QUALITY = 85
 
 
 def decode_base64_image(data: str) -> np.ndarray:
-    """An RGB uint8 array from base64 image bytes (a ``data:`` URL prefix is accepted)."""
-    from PIL import Image, UnidentifiedImageError
-
+    """An RGB uint8 array from base64 image bytes (a ``data:`` URL prefix is accepted),
+    decoded with the same limits as an HTTP upload (``search.images``)."""
     if data.startswith("data:"):
         data = data.partition(",")[2]
     if len(data) > MAX_IMAGE_BYTES * 4 // 3 + 4:
@@ -27,13 +26,7 @@ def decode_base64_image(data: str) -> np.ndarray:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise QueryError("image_base64 is not valid base64") from exc
-    try:
-        with Image.open(io.BytesIO(raw)) as image:
-            if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise QueryError(f"the image has more than {MAX_IMAGE_PIXELS:,} pixels")
-            return np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise QueryError("image_base64 is not an image PIL can read") from exc
+    return decode_image(raw)
 
 
 def jpeg_bytes(rgb: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:

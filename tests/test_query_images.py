@@ -11,7 +11,8 @@ from PIL import Image
 
 from vidseek.api import images
 from vidseek.api.errors import ApiError
-from vidseek.api.images import MAX_SIDE, decode_query_image
+from vidseek.api.images import decode_query_image
+from vidseek.search.images import MAX_SIDE
 
 
 def _encoded(size: tuple[int, int], fmt: str) -> bytes:
