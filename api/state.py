@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -101,15 +101,7 @@ class ServerState:
             if self._encoder is None:
                 from vidseek.core.models import load_encoder
 
-                with self.lock:
-                    spec = resolve_model_spec(self.config.model_spec, self.library)
-                log.info("loading model %s", spec)
-                try:
-                    self._encoder = SerializedEncoder(load_encoder(spec))
-                except VidseekError:
-                    raise
-                except Exception as exc:  # answer 503 with the reason, not a 500
-                    raise ModelError(f"the model {spec} could not be loaded: {exc}") from exc
+                self._encoder = SerializedEncoder(self._load_model(load_encoder))
             return self._encoder
 
     def text_encoder(self) -> Encoder:
@@ -119,15 +111,20 @@ class ServerState:
             if self._text_encoder is None:
                 from vidseek.core.models.text_encoder import load_text_encoder
 
-                with self.lock:
-                    spec = resolve_model_spec(self.config.model_spec, self.library)
-                try:
-                    self._text_encoder = load_text_encoder(spec)
-                except VidseekError:
-                    raise
-                except Exception as exc:  # answer 503 with the reason, not a 500
-                    raise ModelError(f"the model {spec} could not be loaded: {exc}") from exc
+                self._text_encoder = self._load_model(load_text_encoder)
             return self._text_encoder
+
+    def _load_model(self, load: Callable[[str], Encoder]) -> Encoder:
+        """``load`` the serving model; a failure is a ``ModelError`` (503), never a 500."""
+        with self.lock:
+            spec = resolve_model_spec(self.config.model_spec, self.library)
+        log.info("loading model %s", spec)
+        try:
+            return load(spec)
+        except VidseekError:
+            raise
+        except Exception as exc:
+            raise ModelError(f"the model {spec} could not be loaded: {exc}") from exc
 
     def searcher(self, queries: str = "images") -> Searcher:
         """A searcher over the serving library (``queries="text"``: one that embeds texts
