@@ -9,13 +9,12 @@ the descriptor (``/proc/PID/fd/N``): what it decodes is what was checked.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-from vidseek.api.served_files import real_path
+from vidseek.api.served_files import Refused, open_inside
 from vidseek.core.errors import DecodeError
 from vidseek.core.types import VideoInfo
 from vidseek.indexer.frames import Decoder, FrameBatch
@@ -72,15 +71,12 @@ class JobDecoder(Decoder):
             yield path
             return
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd, real, _ = open_inside(path, self.roots)
         except OSError as exc:
             raise DecodeError(f"cannot read file ({exc.strerror or exc})") from None
+        except Refused as exc:
+            raise DecodeError(f"refused: {exc}") from None
         try:
-            real = real_path(fd, path)
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise DecodeError("refused: not a regular file")
-            if not any(real.is_relative_to(root) for root in self.roots):
-                raise DecodeError("refused: it resolves outside the media roots")
             by_descriptor = Path(f"/proc/{os.getpid()}/fd/{fd}")
             yield by_descriptor if by_descriptor.exists() else real
         finally:

@@ -19,23 +19,39 @@ from vidseek.api.errors import ApiError
 GONE = "the video file is missing on disk, or is no longer the file that was indexed"
 
 
+class Refused(Exception):
+    """The opened file is not one to read: not a regular file, or outside the roots."""
+
+
+def open_inside(path: str | Path, roots: Sequence[Path]) -> tuple[int, Path, os.stat_result]:
+    """Open ``path`` once and check that descriptor: a regular file, really inside one of
+    ``roots`` (any location when there are none). Returns the descriptor (the caller closes
+    it), its real location and its stat; ``OSError`` when it cannot be opened, ``Refused``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        real = real_path(fd, path)
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused("not a regular file")
+        if roots and not any(real.is_relative_to(root) for root in roots):
+            raise Refused("it resolves outside the media roots")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, real, info
+
+
 def open_served_file(path: str | Path, size: int, roots: Sequence[Path]) -> tuple[int, Path]:
     """An open descriptor of ``path`` and its real location; a 404 ``ApiError`` otherwise.
 
     The caller owns the descriptor and closes it."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
+        fd, real, info = open_inside(path, roots)
+    except (OSError, Refused) as exc:
         raise ApiError(404, GONE, "file_missing") from exc
-    try:
-        info = os.fstat(fd)
-        real = real_path(fd, path)
-        inside = not roots or any(real.is_relative_to(root) for root in roots)
-        if not stat.S_ISREG(info.st_mode) or info.st_size != size or not inside:
-            raise ApiError(404, GONE, "file_missing")
-    except BaseException:
+    if info.st_size != size:
         os.close(fd)
-        raise
+        raise ApiError(404, GONE, "file_missing")
     return fd, real
 
 
