@@ -117,6 +117,62 @@ class VideoRecord:
     n_segments: int = 0
 
 
+EVIDENCE_KINDS = ("speech", "subtitle", "ocr")  # text_spans.kind
+
+
+@dataclass(frozen=True)
+class TextSpan:
+    """Text seen or heard in a video from ``start`` to ``end`` seconds: one speech segment
+    (``words``: ``[start, end, word]`` triples), one subtitle cue, or one on-screen text."""
+
+    kind: str  # one of EVIDENCE_KINDS
+    start: float
+    end: float
+    text: str
+    language: str | None = None  # ISO 639-1 ("en", "de", "zh") when known
+    source: str | None = None  # what produced it: "whisper:tiny.en", "stream:2", ...
+    words: list[tuple[float, float, str]] | None = None
+    video_id: int | None = None
+    id: int | None = None  # the catalog row, once stored
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "text": self.text,
+            "language": self.language,
+            "source": self.source,
+        }
+        if self.words is not None:
+            out["words"] = [[round(a, 3), round(b, 3), w] for a, b, w in self.words]
+        if self.video_id is not None:
+            out["video_id"] = self.video_id
+        return out
+
+
+@dataclass(frozen=True)
+class EvidenceStatus:
+    """The last extraction of one kind of evidence for one video."""
+
+    video_id: int
+    kind: str
+    status: str  # "done" | "failed"
+    error: str | None
+    model: str | None
+    updated: float  # epoch seconds
+    spans: int = 0  # how many text spans of this kind the video has
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "status": self.status,
+            "error": self.error,
+            "model": self.model,
+            "spans": self.spans,
+        }
+
+
 @dataclass(frozen=True)
 class Hit:
     """One vector-index result: a segment and its similarity to the query."""

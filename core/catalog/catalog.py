@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
-from collections.abc import Collection, Iterator
+import time
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,10 +18,17 @@ from sqlalchemy.orm import Session
 
 from vidseek.core.catalog.engine import make_engine
 from vidseek.core.catalog.migrations import SCHEMA_VERSION, check_version, migrate, schema_version
-from vidseek.core.catalog.schema import Frame, Meta, Segment, Video
+from vidseek.core.catalog.schema import EvidenceRun, Frame, Meta, Segment, TextSpanRow, Video
 from vidseek.core.errors import CatalogError, VideoNotFound
 from vidseek.core.faults import fault_point
-from vidseek.core.types import ModelIdentity, VideoCommit, VideoRecord
+from vidseek.core.types import (
+    EVIDENCE_KINDS,
+    EvidenceStatus,
+    ModelIdentity,
+    TextSpan,
+    VideoCommit,
+    VideoRecord,
+)
 
 _F32 = np.dtype("<f4")
 _CHUNK = 500  # keeps IN (...) lists under every backend's bound-parameter limit
@@ -260,7 +270,104 @@ class Catalog:
             seg_ids = s.scalars(select(Segment.id).where(Segment.video_id.not_in(known))).all()
             s.execute(delete(Segment).where(Segment.video_id.not_in(known)))
             s.execute(delete(Frame).where(Frame.video_id.not_in(known)))
+            s.execute(delete(TextSpanRow).where(TextSpanRow.video_id.not_in(known)))
+            s.execute(delete(EvidenceRun).where(EvidenceRun.video_id.not_in(known)))
         return np.array(sorted(seg_ids), dtype=np.int64)
+
+    # --- evidence: text spans and their runs ----------------------------------------------
+
+    def replace_text_spans(
+        self, video_id: int, kind: str, spans: Iterable[TextSpan], model: str | None = None
+    ) -> int:
+        """Make ``spans`` the video's only spans of ``kind`` and mark that kind ``done``, in
+        one transaction. Returns how many were stored. Raises VideoNotFound, ValueError."""
+        _check_kind(kind)
+        rows = [_span_row(video_id, kind, span) for span in spans]
+        with Session(self.engine) as s, s.begin():
+            if s.get(Video, video_id) is None:
+                raise VideoNotFound(f"no video with id {video_id}")
+            s.execute(
+                delete(TextSpanRow).where(
+                    TextSpanRow.video_id == video_id, TextSpanRow.kind == kind
+                )
+            )
+            if rows:
+                s.execute(insert(TextSpanRow), rows)
+            _set_run(s, video_id, kind, "done", None, model)
+            fault_point("evidence-commit")
+        return len(rows)
+
+    def record_evidence_failure(
+        self, video_id: int, kind: str, error: str, model: str | None = None
+    ) -> None:
+        """Mark ``kind`` failed for the video with a reason. Spans an earlier run stored stay
+        (the next run retries the kind, since it is not ``done``). Raises VideoNotFound."""
+        _check_kind(kind)
+        with Session(self.engine) as s, s.begin():
+            if s.get(Video, video_id) is None:
+                raise VideoNotFound(f"no video with id {video_id}")
+            _set_run(s, video_id, kind, "failed", error or "unknown error", model)
+
+    def text_spans(self, video_id: int | None = None, kind: str | None = None) -> list[TextSpan]:
+        """Stored spans, by video, then start time."""
+        q = select(TextSpanRow).order_by(TextSpanRow.video_id, TextSpanRow.start, TextSpanRow.id)
+        if video_id is not None:
+            q = q.where(TextSpanRow.video_id == video_id)
+        if kind is not None:
+            _check_kind(kind)
+            q = q.where(TextSpanRow.kind == kind)
+        with Session(self.engine) as s:
+            return [_span(r) for r in s.scalars(q)]
+
+    def evidence_status(self, video_id: int) -> dict[str, EvidenceStatus]:
+        """Kind → the video's last run of it (kinds never run are absent)."""
+        counts = dict(
+            self._scalar_rows(
+                select(TextSpanRow.kind, func.count(TextSpanRow.id))
+                .where(TextSpanRow.video_id == video_id)
+                .group_by(TextSpanRow.kind)
+            )
+        )
+        q = select(EvidenceRun).where(EvidenceRun.video_id == video_id).order_by(EvidenceRun.kind)
+        with Session(self.engine) as s:
+            return {
+                r.kind: EvidenceStatus(
+                    video_id=r.video_id,
+                    kind=r.kind,
+                    status=r.status,
+                    error=r.error,
+                    model=r.model,
+                    updated=r.updated,
+                    spans=int(counts.get(r.kind, 0)),
+                )
+                for r in s.scalars(q)
+            }
+
+    def videos_without_evidence(self, kind: str) -> list[int]:
+        """Ids (ascending) of indexed videos with no ``done`` run of ``kind``: what a resumed
+        or ``--add`` run still has to do."""
+        _check_kind(kind)
+        done = select(EvidenceRun.video_id).where(
+            EvidenceRun.kind == kind, EvidenceRun.status == "done"
+        )
+        q = (
+            select(Video.id)
+            .where(Video.status == "indexed", Video.id.not_in(done))
+            .order_by(Video.id)
+        )
+        with Session(self.engine) as s:
+            return [int(i) for i in s.scalars(q)]
+
+    def count_text_spans(self, kind: str | None = None) -> int:
+        q = select(func.count(TextSpanRow.id))
+        if kind is not None:
+            q = q.where(TextSpanRow.kind == kind)
+        with Session(self.engine) as s:
+            return int(s.scalar(q) or 0)
+
+    def _scalar_rows(self, q: object) -> list[tuple[object, ...]]:
+        with Session(self.engine) as s:
+            return [tuple(r) for r in s.execute(q)]  # type: ignore[call-overload]
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -503,6 +610,8 @@ def _delete_ids(s: Session, video_id: int) -> np.ndarray:
     # Explicit deletes: correct even on a connection where foreign-key cascades are off.
     s.execute(delete(Segment).where(Segment.video_id == video_id))
     s.execute(delete(Frame).where(Frame.video_id == video_id))
+    s.execute(delete(TextSpanRow).where(TextSpanRow.video_id == video_id))
+    s.execute(delete(EvidenceRun).where(EvidenceRun.video_id == video_id))
     s.execute(delete(Video).where(Video.id == video_id))
     return np.array(sorted(seg_ids), dtype=np.int64)
 
@@ -518,3 +627,63 @@ def _validate(commit: VideoCommit, dim: int) -> None:
         v = np.asarray(seg.vector)
         if v.shape != (dim,) or not np.all(np.isfinite(v)):
             raise ValueError(f"segment vector must be finite with shape ({dim},)")
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in EVIDENCE_KINDS:
+        raise ValueError(f"unknown kind of evidence {kind!r}; known: {', '.join(EVIDENCE_KINDS)}")
+
+
+def _span_row(video_id: int, kind: str, span: TextSpan) -> dict[str, object]:
+    if span.kind != kind:
+        raise ValueError(f"a {span.kind!r} span among {kind!r} spans")
+    start, end = float(span.start), float(span.end)
+    if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end < start:
+        raise ValueError(f"a text span needs 0 <= start <= end, got {start}..{end}")
+    words = None
+    if span.words is not None:
+        words = json.dumps([[float(a), float(b), str(w)] for a, b, w in span.words])
+    return {
+        "video_id": video_id,
+        "kind": kind,
+        "start": start,
+        "end": end,
+        "text": span.text,
+        "language": span.language,
+        "source": span.source,
+        "words": words,
+    }
+
+
+def _span(r: TextSpanRow) -> TextSpan:
+    words = None
+    if r.words is not None:
+        words = [(float(a), float(b), str(w)) for a, b, w in json.loads(r.words)]
+    return TextSpan(
+        kind=r.kind,
+        start=r.start,
+        end=r.end,
+        text=r.text,
+        language=r.language,
+        source=r.source,
+        words=words,
+        video_id=r.video_id,
+        id=r.id,
+    )
+
+
+def _set_run(
+    s: Session, video_id: int, kind: str, status: str, error: str | None, model: str | None
+) -> None:
+    # delete + insert: the same upsert on every backend, inside the caller's transaction
+    s.execute(delete(EvidenceRun).where(EvidenceRun.video_id == video_id, EvidenceRun.kind == kind))
+    s.execute(
+        insert(EvidenceRun).values(
+            video_id=video_id,
+            kind=kind,
+            status=status,
+            error=error,
+            model=model,
+            updated=time.time(),
+        )
+    )

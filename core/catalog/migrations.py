@@ -128,11 +128,47 @@ def _m004_jobs(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _m005_text_spans(conn: Connection) -> None:
+    """Create text_spans (speech, subtitle and on-screen text with times) and evidence_runs
+    (per video and kind of evidence: done, or failed with the reason)."""
+    md = MetaData()
+    Table("videos", md, Column("id", _Id, primary_key=True))  # for the foreign keys only
+    Table(
+        "text_spans",
+        md,
+        Column("id", _Id, primary_key=True, autoincrement=True),
+        Column(
+            "video_id", _Id, ForeignKey("videos.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
+        Column("kind", String(16), nullable=False),
+        Column("start", Float, nullable=False),
+        Column("end", Float, nullable=False),
+        Column("text", Text, nullable=False),
+        Column("language", String(16)),
+        Column("source", Text),
+        Column("words", Text),
+        sqlite_autoincrement=True,
+    )
+    Table(
+        "evidence_runs",
+        md,
+        Column("video_id", _Id, ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True),
+        Column("kind", String(16), primary_key=True),
+        Column("status", String(16), nullable=False),
+        Column("error", Text),
+        Column("model", Text),
+        Column("updated", Float, nullable=False),
+    )
+    md.tables["text_spans"].create(conn)
+    md.tables["evidence_runs"].create(conn)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_initial,
     _m002_claims,
     _m003_path_prefix_index,
     _m004_jobs,
+    _m005_text_spans,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -97,3 +97,40 @@ class JobRow(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[float] = mapped_column(Float, index=True)
     document: Mapped[str] = mapped_column(Text)
+
+
+class TextSpanRow(Base):
+    """Words with times: ``kind`` is speech, subtitle or ocr; ``words`` is a JSON list of
+    ``[start, end, word]`` (speech only). Written per (video, kind) by migration 5's
+    ``Catalog.replace_text_spans``."""
+
+    __tablename__ = "text_spans"
+    __table_args__ = {"sqlite_autoincrement": True}  # never reuse ids (derived text indexes)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    video_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("videos.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(Text)
+    words: Mapped[str | None] = mapped_column(Text)
+
+
+class EvidenceRun(Base):
+    """The last extraction of one kind of evidence for one video: ``done``, or ``failed``
+    with ``error``; ``model`` names what extracted it; ``updated`` is epoch seconds."""
+
+    __tablename__ = "evidence_runs"
+
+    video_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    model: Mapped[str | None] = mapped_column(Text)
+    updated: Mapped[float] = mapped_column(Float)
