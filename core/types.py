@@ -184,6 +184,26 @@ class Hit:
     score: float
 
 
+@dataclass(frozen=True)
+class ClipCopy:
+    """The same moment in another video (a copy; see ``search/collapse.py``)."""
+
+    video_id: int
+    path: str
+    start: float
+    end: float
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "video_id": self.video_id,
+            "path": self.path,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "score": round(self.score, 6),
+        }
+
+
 @dataclass
 class Clip:
     """A ranked search result: one or more merged hits of one video."""
@@ -194,9 +214,11 @@ class Clip:
     end: float
     score: float
     segment_ids: list[int] = field(default_factory=list)
+    # copies of this moment folded into it (collapse_duplicates), best first
+    copies: list[ClipCopy] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "video_id": self.video_id,
             "path": self.path,
             "start": round(self.start, 3),
@@ -204,3 +226,6 @@ class Clip:
             "score": round(self.score, 6),
             "segment_ids": self.segment_ids,
         }
+        if self.copies:
+            out["copies"] = [c.to_json() for c in self.copies]
+        return out

@@ -26,6 +26,8 @@ class SearchOptions:
     min_score: float | None = None  # drop clips scoring below this cosine similarity
     path_prefixes: tuple[str, ...] | None = None  # only videos whose path starts with one
     exclude_video_ids: tuple[int, ...] | None = None  # never these videos (e.g. the query's)
+    # fold copies of one moment (search/collapse.py) into one clip, which lists them
+    collapse_duplicates: bool = False
 
     def validate(self) -> None:
         if not 1 <= self.k <= MAX_K:
@@ -129,11 +131,20 @@ def search_vector(
         for vid in {h.video_id for h in hits} - paths.keys():
             paths[vid] = library.video(vid).path
         clips = merge_hits(hits, paths)
+        if options.collapse_duplicates:
+            clips = _collapse(library, clips)
         if options.per_video is not None:
             clips = cap_per_video(clips, options.per_video)
         if len(clips) >= options.k or fetch >= total or got < fetch:
             return clips[: options.k]
         fetch = min(total, fetch * 4)
+
+
+def _collapse(library: Library, clips: list[Clip]) -> list[Clip]:
+    from vidseek.search.collapse import collapse
+    from vidseek.search.duplicate_cache import library_duplicates
+
+    return collapse(clips, library_duplicates(library))
 
 
 def load_image(image: np.ndarray | str | Path) -> np.ndarray:
