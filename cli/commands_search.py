@@ -12,7 +12,7 @@ import click
 
 from vidseek.cli.context import AppContext, single_query_threads
 from vidseek.core.errors import QueryError
-from vidseek.core.types import Clip
+from vidseek.core.types import Clip, ClipCopy
 from vidseek.search.filters import absolute_prefix
 from vidseek.search.grouping import GROUP_BY, GroupBy, VideoGroup
 from vidseek.search.paging import Page, result_window
@@ -62,6 +62,11 @@ def page_options(command: Callable[..., Any]) -> Callable[..., Any]:
     metavar="PREFIX",
     help="Only videos whose path starts with PREFIX (repeat); a folder: the videos inside it.",
 )
+@click.option(
+    "--collapse-duplicates",
+    is_flag=True,
+    help="One result per moment: copies of it in other videos are listed under it.",
+)
 @page_options
 @click.pass_obj
 def search_command(
@@ -74,6 +79,7 @@ def search_command(
     video_ids: tuple[int, ...],
     min_score: float | None,
     path_prefixes: tuple[str, ...],
+    collapse_duplicates: bool,
     offset: int,
     group_by: GroupBy,
     as_json: bool,
@@ -88,6 +94,7 @@ def search_command(
       vidseek search --batch queries.txt > results.jsonl
       vidseek search "a dog on a beach" --path-prefix ~/holidays/ --group-by video
       vidseek search "a dog on a beach" -k 10 --offset 10
+      vidseek search "a dog on a beach" --collapse-duplicates
     """
     given = [x is not None for x in (text, image, batch)]
     if sum(given) != 1:
@@ -99,6 +106,7 @@ def search_command(
         video_ids=video_ids or None,
         min_score=min_score,
         path_prefixes=tuple(absolute_prefix(p) for p in path_prefixes) or None,
+        collapse_duplicates=collapse_duplicates,
     )
     library = app.library()  # not read-only: a rebuilt index snapshot is saved once, not per query
     if library.model is None:
@@ -198,9 +206,11 @@ def print_page(page: Page[Clip] | Page[VideoGroup]) -> None:
             click.echo(
                 f"{rank:3d}  {item.score:6.3f}  {_span(item)}  {item.path}  (video {item.video_id})"
             )
+            for copy in item.copies:
+                click.echo(f"     copy   {_span(copy)}  {copy.path}  (video {copy.video_id})")
     if page.next_offset is not None:
         click.echo(f"more: --offset {page.next_offset}")
 
 
-def _span(clip: Clip) -> str:
+def _span(clip: Clip | ClipCopy) -> str:
     return f"{timestamp(clip.start)}-{timestamp(clip.end)}"

@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "vidseek.cli.commands_similar:similar_command",
         "Find moments similar to a moment of VIDEO (an id or an indexed file's path).",
     ),
+    "duplicates": (
+        "vidseek.cli.commands_duplicates:duplicates_command",
+        "List videos that are copies of each other, and clips that two videos share.",
+    ),
     "videos": (
         "vidseek.cli.commands_videos:videos_group",
         "List, show and remove videos in the library.",

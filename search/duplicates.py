@@ -88,6 +88,7 @@ class DuplicateReport:
     videos: int = 0  # videos with indexed segments
     candidates: int = 0  # pairs compared frame by frame (this run; 0 when all were cached)
     seconds: float = 0.0  # time spent finding them (this run)
+    paths: dict[int, str] = field(default_factory=dict)  # of the videos in pairs (with_paths)
     _links: dict[int, list[DuplicatePair]] | None = field(default=None, repr=False)
 
     def copies(self) -> list[DuplicatePair]:
@@ -131,6 +132,55 @@ class DuplicateReport:
             offsets = _offsets_from(first, copies)
             out.append([(v, round(offsets.get(v, 0.0), 3)) for v in sorted(members[first])])
         return out
+
+    def with_paths(self, library: Library) -> DuplicateReport:
+        """This report, knowing the path of every video in it."""
+        for v in {p.a for p in self.pairs} | {p.b for p in self.pairs}:
+            if v not in self.paths:
+                self.paths[v] = library.video(v).path
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        """``copies``: groups of videos that are copies of each other, each video with its
+        offset from the group's first (``t = t_first + offset``); ``shared_clips``: the
+        moments two videos share; ``pairs``: every pair found."""
+        groups = []
+        for cluster in self.clusters():
+            ids = {v for v, _ in cluster}
+            sims = [p.similarity for p in self.copies() if p.a in ids]
+            groups.append(
+                {
+                    "similarity": round(min(sims), 3),
+                    "videos": [
+                        {"video_id": v, "path": self.paths.get(v, ""), "offset": d}
+                        for v, d in cluster
+                    ],
+                }
+            )
+        shared = [
+            {
+                "similarity": round(p.similarity, 3),
+                "offset": round(p.offset, 3),
+                "duration": round(p.a_end - p.a_start, 3),
+                "moments": [
+                    self._moment(p.a, p.a_start, p.a_end),
+                    self._moment(p.b, p.b_start, p.b_end),
+                ],
+            }
+            for p in self.clips()
+        ]
+        return {
+            "videos": self.videos,
+            "candidates": self.candidates,
+            "seconds": round(self.seconds, 3),
+            "copies": groups,
+            "shared_clips": shared,
+            "pairs": [p.to_json() for p in self.pairs],
+        }
+
+    def _moment(self, video_id: int, start: float, end: float) -> dict[str, Any]:
+        path = self.paths.get(video_id, "")
+        return {"video_id": video_id, "path": path, "start": round(start, 3), "end": round(end, 3)}
 
 
 def _offsets_from(first: int, copies: list[DuplicatePair]) -> dict[int, float]:

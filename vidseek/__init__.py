@@ -28,6 +28,7 @@ _EXPORTS = {
     "IndexOptions": "vidseek.indexer.options",
     "IndexReport": "vidseek.indexer.pipeline",
     "SearchOptions": "vidseek.search.query",
+    "DuplicateReport": "vidseek.search.duplicates",
     "VidseekError": "vidseek.core.errors",
     "ModelError": "vidseek.core.errors",
     "UnknownModel": "vidseek.core.errors",
@@ -49,6 +50,7 @@ __all__ = [
     "Clip",
     "DecodeError",
     "DecodeTimeout",
+    "DuplicateReport",
     "IndexCorrupt",
     "IndexOptions",
     "IndexReport",
@@ -88,6 +90,7 @@ if TYPE_CHECKING:
     from vidseek.evaluation.scoring import frechet_clip_distance, score
     from vidseek.indexer.options import IndexOptions
     from vidseek.indexer.pipeline import IndexReport
+    from vidseek.search.duplicates import DuplicateReport
     from vidseek.search.query import SearchOptions
     from vidseek.session import Session, open_library
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from vidseek.core.types import Clip, Encoder, VideoRecord
     from vidseek.indexer.options import IndexOptions
     from vidseek.indexer.pipeline import IndexReport, ProgressListener
+    from vidseek.search.duplicates import DuplicateReport
     from vidseek.search.query import Searcher, SearchOptions
 
 
@@ -151,7 +152,7 @@ class Session:
     def search(self, text: str, k: int = 10, **filters: object) -> list[Clip]:
         """The ``k`` best moments for ``text``: each a ``Clip`` with ``video_id``, ``path``,
         ``start``, ``end`` (seconds) and ``score``. ``filters`` are ``SearchOptions`` fields
-        (``per_video``, ``video_ids``, ``min_score``, ...)."""
+        (``per_video``, ``video_ids``, ``min_score``, ``collapse_duplicates``, ...)."""
         return self.searcher("text").search_text(text, self._options(k, filters))
 
     def search_image(
@@ -178,6 +179,27 @@ class Session:
 
         options = self._options(k, filters)
         return search_similar(self.library(), video_id, start, end, options, include_source)
+
+    def duplicates(
+        self,
+        min_similarity: float | None = None,
+        min_coverage: float | None = None,
+        min_shared: float | None = None,
+        fresh: bool = False,
+    ) -> DuplicateReport:
+        """Videos that are copies of each other (re-encoded, resized, cropped, trimmed) and
+        clips two videos share, with the time offset between them; from the stored vectors,
+        no model loaded. ``report.to_json()`` has ``copies`` (groups of videos), and
+        ``shared_clips``. Found once and then updated for new or changed videos only;
+        ``fresh``: find them all again. Thresholds default to ``DuplicateOptions``'."""
+        from vidseek.search.duplicate_cache import library_duplicates
+        from vidseek.search.duplicates import DuplicateOptions
+
+        given = {"min_similarity": min_similarity, "min_coverage": min_coverage}
+        given["min_shared"] = min_shared
+        options = DuplicateOptions(**{k: v for k, v in given.items() if v is not None})
+        library = self.library()
+        return library_duplicates(library, options, fresh=fresh).with_paths(library)
 
     def videos(self, status: str | None = None) -> list[VideoRecord]:
         """The library's videos (``status``: ``"indexed"`` or ``"failed"`` to filter)."""
