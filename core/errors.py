@@ -18,6 +18,10 @@ VidseekError                  anything vidseek raises deliberately; ``str(exc)``
 ├── VideoNotFound             no video with that id
 ├── DecodeError               a file could not be decoded (the reason is the message)
 │   └── DecodeTimeout         the decoder worker ran past its wall-clock limit
+├── EvidenceError             speech, subtitles or on-screen text could not be read from a
+│   │                         file (recorded for that kind of evidence; the visual index stands)
+│   └── SubtitleError         a subtitle file or stream is unreadable: binary data, not UTF-8,
+│                             not a subtitle format, no cues
 └── QueryError                the query is empty or too long, a bad image, or bad options
 """
 
@@ -99,6 +103,14 @@ class DecodeError(VidseekError):
 
 class DecodeTimeout(DecodeError):
     """The decoder worker ran past its wall-clock limit and was killed."""
+
+
+class EvidenceError(VidseekError):
+    """Speech, subtitles or on-screen text could not be extracted from a file."""
+
+
+class SubtitleError(EvidenceError):
+    """A subtitle file or stream cannot be read; the message names it and says why."""
 
 
 class QueryError(VidseekError):
