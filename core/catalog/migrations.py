@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
 )
 
+from vidseek.core.catalog.text_index import create_text_index
 from vidseek.core.errors import CatalogError
 
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -163,12 +164,18 @@ def _m005_text_spans(conn: Connection) -> None:
     md.tables["evidence_runs"].create(conn)
 
 
+def _m006_text_index(conn: Connection) -> None:
+    """The keyword index over text_spans.text, kept in sync by the database (text_index.py)."""
+    create_text_index(conn)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_initial,
     _m002_claims,
     _m003_path_prefix_index,
     _m004_jobs,
     _m005_text_spans,
+    _m006_text_index,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

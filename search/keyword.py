@@ -1,0 +1,238 @@
+"""Keyword search over the text evidence (speech, subtitles, on-screen text): ranked spans with
+their times, from the catalog's own full-text index (``core/catalog/text_index.py``).
+
+Every query word must occur in a span (case and accents folded); ``"quoted words"`` must occur
+together, in order. Ranking: BM25 on SQLite (FTS5 ``bm25()``); on PostgreSQL ``ts_rank_cd``
+(cover density divided by 1 + log(length): PostgreSQL has no BM25, this is its nearest
+built-in stand-in). Queries in Chinese or Japanese (no spaces) match substrings: the trigram
+table on SQLite when each piece has 3 characters or more, else a LIKE scan of the spans;
+``pg_trgm``-indexed LIKE on PostgreSQL. A span whose text holds the whole query word for
+word is ``exact``; those are looked up first, so a later limit never cuts them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.exc import DBAPIError
+
+from vidseek.core.catalog.text_index import TRIGRAM_TABLE, WORDS_TABLE, tsvector
+from vidseek.core.errors import QueryError
+from vidseek.core.library import Library
+from vidseek.core.types import EVIDENCE_KINDS
+from vidseek.search.text_match import KeywordQuery, fold, locate
+
+TRIGRAM_MIN_CHARS = 3  # FTS5's trigram tokenizer cannot match shorter pieces
+_COLUMNS = 's.id, s.video_id, v.path, s.kind, s.start, s."end", s.text, s.language, s.words'
+
+
+@dataclass(frozen=True)
+class KeywordHit:
+    """One span that matched: its evidence, its times, and how well it matched.
+
+    ``start``/``end`` are the matched words' times for speech with word times, else the
+    span's; ``score`` is the backend's rank (higher is better, comparable within one query);
+    ``exact``: the whole query occurs in the text word for word."""
+
+    span_id: int
+    video_id: int
+    path: str
+    kind: str
+    span_start: float
+    span_end: float
+    text: str
+    language: str | None
+    score: float
+    exact: bool
+    start: float
+    end: float
+
+    def snippet(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "kind": self.kind,
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "language": self.language,
+        }
+
+
+def search_keywords(
+    library: Library,
+    query_text: str,
+    *,
+    limit: int = 50,
+    kinds: Collection[str] = EVIDENCE_KINDS,
+    video_ids: Collection[int] | None = None,
+    exclude_video_ids: Collection[int] | None = None,
+) -> list[KeywordHit]:
+    """The ``limit`` best spans for ``query_text`` among ``kinds``, best first (exact
+    matches of the whole query before the rest)."""
+    query = KeywordQuery.parse(query_text)
+    kinds = tuple(k for k in EVIDENCE_KINDS if k in kinds)
+    if query.empty or not kinds or limit < 1 or (video_ids is not None and not video_ids):
+        return []
+    scope = _Scope(kinds, video_ids, exclude_video_ids, limit)
+    engine = library.catalog.engine
+    try:
+        with engine.connect() as conn:
+            rows = _rows(conn, query, scope)
+    except DBAPIError as exc:
+        raise QueryError(f"the keyword index could not answer {query_text!r}: {exc.orig}") from exc
+    hits: dict[int, KeywordHit] = {}
+    for row, score in rows:
+        if row[0] not in hits:
+            hits[row[0]] = _hit(query, row, score)
+    return sorted(hits.values(), key=lambda h: (not h.exact, -h.score, h.span_id))[:limit]
+
+
+@dataclass(frozen=True)
+class _Scope:
+    kinds: tuple[str, ...]
+    video_ids: Collection[int] | None
+    exclude: Collection[int] | None
+    limit: int
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        sql = " AND v.status = 'indexed' AND s.kind IN :kinds"
+        params: dict[str, Any] = {"kinds": list(self.kinds), "limit": self.limit}
+        if self.video_ids is not None:
+            sql += " AND s.video_id IN :video_ids"
+            params["video_ids"] = sorted(int(v) for v in self.video_ids)
+        if self.exclude:
+            sql += " AND s.video_id NOT IN :exclude"
+            params["exclude"] = sorted(int(v) for v in self.exclude)
+        return sql, params
+
+
+def _rows(conn: Connection, query: KeywordQuery, scope: _Scope) -> list[tuple[Sequence, float]]:
+    dialect = conn.dialect.name
+    if query.cjk:
+        if dialect == "sqlite" and all(len(p) >= TRIGRAM_MIN_CHARS for p in query.substrings):
+            return _sqlite_match(conn, TRIGRAM_TABLE, _fts_and(query.substrings), scope)
+        return _substring_scan(conn, query, scope)
+    if dialect == "sqlite":
+        whole = query.all_words
+        rows = _sqlite_match(conn, WORDS_TABLE, _fts_phrase(" ".join(whole)), scope)
+        return rows + _sqlite_match(conn, WORDS_TABLE, _fts_query(query), scope)
+    if dialect == "postgresql":
+        return _postgres_match(conn, query, scope)
+    return _substring_scan(conn, query, scope)
+
+
+def _fts_phrase(words: str) -> str:
+    return '"' + words.replace('"', '""') + '"'
+
+
+def _fts_and(pieces: Sequence[str]) -> str:
+    return " AND ".join(_fts_phrase(p) for p in pieces)
+
+
+def _fts_query(query: KeywordQuery) -> str:
+    """Every term and phrase quoted (so no FTS5 operator can be typed in), all required."""
+    return _fts_and([*query.phrases, *query.terms])
+
+
+def _sqlite_match(
+    conn: Connection, table: str, match: str, scope: _Scope
+) -> list[tuple[Sequence, float]]:
+    where, params = scope.where()
+    sql = (
+        f"SELECT {_COLUMNS}, -bm25({table}) AS score FROM {table} "
+        f"JOIN text_spans AS s ON s.id = {table}.rowid JOIN videos AS v ON v.id = s.video_id "
+        f"WHERE {table} MATCH :match{where} ORDER BY score DESC, s.id LIMIT :limit"
+    )
+    result = conn.execute(_expanding(sql, params), {**params, "match": match})
+    return [(row[:-1], float(row[-1])) for row in result]
+
+
+def _postgres_match(
+    conn: Connection, query: KeywordQuery, scope: _Scope
+) -> list[tuple[Sequence, float]]:
+    where, params = scope.where()
+    phrase = "phraseto_tsquery('simple'::regconfig, vidseek_fold(:phrase))"
+    required = " && ".join(
+        [
+            f"phraseto_tsquery('simple'::regconfig, vidseek_fold(:p{i}))"
+            for i in range(len(query.phrases))
+        ]
+        + (["plainto_tsquery('simple'::regconfig, vidseek_fold(:terms))"] if query.terms else [])
+    )
+    params |= {f"p{i}": p for i, p in enumerate(query.phrases)}
+    params |= {"terms": " ".join(query.terms), "phrase": " ".join(query.all_words)}
+    vector = tsvector("s.text")
+    rows: list[tuple[Sequence, float]] = []
+    for tsquery in (phrase, required):
+        sql = (
+            f"SELECT {_COLUMNS}, ts_rank_cd({vector}, q.query, 1) AS score "
+            f"FROM text_spans AS s JOIN videos AS v ON v.id = s.video_id, "
+            f"(SELECT {tsquery} AS query) AS q "
+            f"WHERE {vector} @@ q.query{where} "
+            "ORDER BY score DESC, s.id LIMIT :limit"
+        )
+        rows += [(r[:-1], float(r[-1])) for r in conn.execute(_expanding(sql, params), params)]
+    return rows
+
+
+def _tsquery(function: str, param: str) -> str:
+    return f"{function}_tsquery('simple'::regconfig, vidseek_fold(:{param}))"
+
+
+def _substring_scan(
+    conn: Connection, query: KeywordQuery, scope: _Scope
+) -> list[tuple[Sequence, float]]:
+    """Spans containing every piece: LIKE (pg_trgm-indexed on PostgreSQL, where both sides
+    are folded; a scan elsewhere, where LIKE folds ASCII case only). Score: the share of the
+    span's text the pieces cover, so short spans that are mostly the query come first."""
+    where, params = scope.where()
+    pieces = query.substrings
+    folded = conn.dialect.name == "postgresql"
+    column = "vidseek_fold(s.text)" if folded else "s.text"
+    likes = " AND ".join(
+        f"{column} LIKE ('%' || {f'vidseek_fold(:x{i})' if folded else f':x{i}'} || '%') "
+        "ESCAPE '\\'"
+        for i in range(len(pieces))
+    )
+    params |= {f"x{i}": _escape_like(p) for i, p in enumerate(pieces)}
+    sql = (
+        f"SELECT {_COLUMNS} FROM text_spans AS s JOIN videos AS v ON v.id = s.video_id "
+        f"WHERE {likes}{where} ORDER BY length(s.text), s.id LIMIT :limit"
+    )
+    covered = sum(len(p) for p in pieces)
+    return [
+        (row, covered / max(len(fold(row[6])), covered, 1))
+        for row in conn.execute(_expanding(sql, params), params)
+    ]
+
+
+def _escape_like(piece: str) -> str:
+    return piece.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _expanding(sql: str, params: dict[str, Any]):
+    lists = [bindparam(k, expanding=True) for k in ("kinds", "video_ids", "exclude") if k in params]
+    return text(sql).bindparams(*lists)
+
+
+def _hit(query: KeywordQuery, row: Sequence, score: float) -> KeywordHit:
+    span_id, video_id, path, kind, start, end, body, language, raw_words = row
+    timed = json.loads(raw_words) if raw_words else None
+    where = locate(query, body, timed)
+    return KeywordHit(
+        span_id=int(span_id),
+        video_id=int(video_id),
+        path=str(path),
+        kind=str(kind),
+        span_start=float(start),
+        span_end=float(end),
+        text=str(body),
+        language=language,
+        score=score,
+        exact=where.exact,
+        start=where.start if where.start is not None else float(start),
+        end=where.end if where.end is not None else float(end),
+    )

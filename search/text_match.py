@@ -1,0 +1,138 @@
+"""A keyword query read the way the index reads text: folded (case, accents), split into words,
+"quoted phrases" kept together; and where in a span's text (and words' times) it matched."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_WORD = re.compile(r"\w+")
+_QUOTED = re.compile(r'"([^"]*)"')
+# Han, kana, Hangul and CJK punctuation: scripts written without spaces between words.
+_CJK = re.compile(
+    r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
+)
+
+
+def fold(text: str) -> str:
+    """Lower-cased, accents removed (``Café`` → ``cafe``), as the keyword index folds."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def is_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+@dataclass(frozen=True)
+class KeywordQuery:
+    """``terms`` must all occur in a span; each of ``phrases`` must occur word for word.
+    ``cjk``: match substrings (no spaces to split words at) instead of words."""
+
+    text: str
+    terms: tuple[str, ...]
+    phrases: tuple[str, ...]
+    cjk: bool
+
+    @classmethod
+    def parse(cls, text: str) -> KeywordQuery:
+        phrases = tuple(p.strip() for p in _QUOTED.findall(text) if words(p))
+        rest = _QUOTED.sub(" ", text).replace('"', " ")
+        terms = tuple(t for t in rest.split() if words(t))
+        return cls(text.strip(), terms, phrases, is_cjk(text))
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms and not self.phrases
+
+    @property
+    def all_words(self) -> list[str]:
+        """Every query word in typed order, quotes dropped: the "exact phrase" to look for."""
+        return words(self.text.replace('"', " "))
+
+    @property
+    def substrings(self) -> list[str]:
+        """For CJK queries: folded pieces that must each occur in the text."""
+        return [fold(p) for p in (*self.phrases, *self.terms)]
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a query matched one span: ``exact`` when all its words occur together in
+    order; ``start``/``end`` the matched words' times when the span has word times."""
+
+    exact: bool
+    start: float | None
+    end: float | None
+
+
+def locate(
+    query: KeywordQuery, text: str, timed_words: Sequence[Sequence[object]] | None
+) -> Located:
+    """How ``query`` matches a span's ``text`` and, given ``[start, end, word]`` triples,
+    the times of the first to the last matched word (the first occurrence of the exact
+    phrase when there is one)."""
+    if query.cjk:
+        return _locate_substring(query, text, timed_words)
+    wanted = query.all_words
+    stream = (
+        [(w, i) for i, item in enumerate(timed_words) for w in words(str(item[2]))]
+        if timed_words
+        else [(w, -1) for w in words(text)]
+    )
+    tokens = [w for w, _ in stream]
+    at = _find_run(tokens, wanted)
+    exact = at is not None
+    if not exact and timed_words:  # the phrase may straddle words the speech model split
+        exact = _find_run(words(text), wanted) is not None
+    if not timed_words:
+        return Located(exact, None, None)
+    if at is not None:
+        first, last = stream[at][1], stream[at + len(wanted) - 1][1]
+    else:
+        hits = [i for w, i in stream if w in set(wanted)]
+        if not hits:
+            return Located(exact, None, None)
+        first, last = hits[0], hits[-1]
+    return Located(exact, _time(timed_words[first], 0), _time(timed_words[last], 1))
+
+
+def _locate_substring(
+    query: KeywordQuery, text: str, timed_words: Sequence[Sequence[object]] | None
+) -> Located:
+    whole = "".join(fold(query.text.replace('"', "")).split())
+    exact = bool(whole) and whole in "".join(fold(text).split())
+    if not timed_words:
+        return Located(exact, None, None)
+    joined, owner = "", []
+    for i, item in enumerate(timed_words):
+        piece = "".join(fold(str(item[2])).split())
+        joined += piece
+        owner += [i] * len(piece)
+    for needle in [whole, *query.substrings]:
+        needle = "".join(needle.split())
+        pos = joined.find(needle) if needle else -1
+        if pos >= 0:
+            first, last = owner[pos], owner[pos + len(needle) - 1]
+            return Located(exact, _time(timed_words[first], 0), _time(timed_words[last], 1))
+    return Located(exact, None, None)
+
+
+def _find_run(tokens: list[str], wanted: list[str]) -> int | None:
+    n = len(wanted)
+    if not n:
+        return None
+    for i in range(len(tokens) - n + 1):
+        if tokens[i : i + n] == wanted:
+            return i
+    return None
+
+
+def _time(item: Sequence[object], index: int) -> float:
+    return float(item[index])  # type: ignore[arg-type]
