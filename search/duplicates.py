@@ -270,16 +270,14 @@ def classify(
         kind = "clip"
     else:
         return None
-    return DuplicatePair(
-        a=a,
-        b=b,
-        kind=kind,
-        offset=found.offset,
-        a_start=found.a_start,
-        a_end=min(found.a_end, dur_a),
-        b_start=max(found.b_start, 0.0),
-        b_end=min(found.b_end, dur_b),
-        similarity=found.similarity,
-        coverage_a=cov_a,
-        coverage_b=cov_b,
-    )
+    numbers = {
+        "offset": found.offset,
+        "a_start": found.a_start,
+        "a_end": min(found.a_end, dur_a),
+        "b_start": max(found.b_start, 0.0),
+        "b_end": min(found.b_end, dur_b),
+        "similarity": found.similarity,
+        "coverage_a": cov_a,
+        "coverage_b": cov_b,
+    }  # rounded as stored, so a pair found now equals one read back from the catalog
+    return DuplicatePair(a=a, b=b, kind=kind, **{k: round(v, 3) for k, v in numbers.items()})
