@@ -106,7 +106,12 @@ def read_sidecar(
 ) -> tuple[str | None, list[tuple[float, float, str]], int]:
     """(language, cues, cues with negative times skipped) of one subtitle file.
     Raises SubtitleError naming the file when it cannot be read as subtitles."""
-    import pysubs2
+    try:
+        import pysubs2
+    except ImportError as exc:
+        raise SubtitleError(
+            f"{path.name}: reading subtitle files needs pysubs2: pip install 'vidseek[subtitles]'"
+        ) from exc
 
     try:
         if path.stat().st_size > MAX_SIDECAR_BYTES:
