@@ -73,6 +73,7 @@ class VideoInfo:
     height: int
     codec: str = ""
     backend: str = ""  # which decoder produced the frames ("decord" or "pyav")
+    creation_time: float | None = None  # the container's creation_time tag, Unix seconds
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,10 @@ class Clip:
     segment_ids: list[int] = field(default_factory=list)
     # copies of this moment folded into it (collapse_duplicates), best first
     copies: list[ClipCopy] = field(default_factory=list)
+    # the evidence that found it: "visual", "speech", "subtitle", "ocr" (search/fusion.py)
+    matched: list[str] = field(default_factory=lambda: ["visual"])
+    # the matching text: {"text", "kind", "start", "end", "language"}; None: no text matched
+    snippet: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -225,6 +230,8 @@ class Clip:
             "end": round(self.end, 3),
             "score": round(self.score, 6),
             "segment_ids": self.segment_ids,
+            "matched": list(self.matched),
+            "snippet": self.snippet,
         }
         if self.copies:
             out["copies"] = [c.to_json() for c in self.copies]

@@ -23,8 +23,9 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import av
@@ -179,8 +180,25 @@ def read_header(container: av.container.InputContainer, backend: str, rotation: 
     if rotation % 180:
         width, height = height, width
     fps = float(rate) if rate else 0.0
-    info = VideoInfo(float(duration), fps, width, height, ctx.name, backend)
+    created = creation_time(container.metadata)
+    info = VideoInfo(float(duration), fps, width, height, ctx.name, backend, created)
     return Header(info, ctx.name, declared, rotation)
+
+
+def creation_time(tags: Mapping[str, str]) -> float | None:
+    """The container's ``creation_time`` tag (ISO 8601, as cameras and muxers write it) in
+    Unix seconds; None when absent, unreadable, or the zero date some muxers write."""
+    raw = tags.get("creation_time") or tags.get("CREATION_TIME")
+    if not raw:
+        return None
+    try:
+        when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = when.timestamp()
+    return seconds if seconds > 0 else None
 
 
 def probe_header(path: Path, backend: str) -> Header:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from tests.test_catalog import DIM, commit, url
 from vidseek.core.catalog import SCHEMA_VERSION, Catalog
@@ -23,25 +23,46 @@ def _catalog_at_version(tmp_path, version: int) -> None:
     engine.dispose()
 
 
+def _old_video(tmp_path, path: str, n_segments: int) -> int:
+    engine = make_engine(url(tmp_path))
+    with engine.begin() as conn:
+        video_id = conn.execute(
+            text(
+                "INSERT INTO videos (path, content_hash, size, status, n_frames, n_segments) "
+                "VALUES (:path, 'h', 1000, 'indexed', 0, :n)"
+            ),
+            {"path": path, "n": n_segments},
+        ).lastrowid
+        for i in range(n_segments):
+            conn.execute(
+                text(
+                    'INSERT INTO segments (video_id, start, "end", n_frames, vector) '
+                    "VALUES (:v, :s, :e, 1, :vec)"
+                ),
+                {"v": video_id, "s": 2.0 * i, "e": 2.0 * i + 2, "vec": bytes(4 * DIM)},
+            )
+    engine.dispose()
+    return int(video_id)
+
+
 def test_a_library_made_before_evidence_opens_through_the_migration(tmp_path) -> None:
     _catalog_at_version(tmp_path, 4)
     engine = make_engine(url(tmp_path))
     assert "text_spans" not in inspect(engine).get_table_names()
     engine.dispose()
-    # a video indexed by that vidseek (its code wrote no text_spans rows)
-    old = Catalog(make_engine(url(tmp_path)), url(tmp_path), read_only=False)
-    record, _, _ = old.replace_video(commit("/v/a.mp4"), DIM)
-    old.close()
+    # a video indexed by that vidseek (its code wrote no text_spans rows), written with the
+    # columns version 4 has: today's Catalog writes columns added later (creation_time)
+    old_id = _old_video(tmp_path, "/v/a.mp4", n_segments=2)
 
     with pytest.raises(CatalogError, match="needs an upgrade"):
         Catalog.open(url(tmp_path), read_only=True)
     cat = Catalog.open(url(tmp_path))
     assert cat.schema_version() == SCHEMA_VERSION >= 5
     assert {"text_spans", "evidence_runs"} <= set(inspect(cat.engine).get_table_names())
-    assert cat.video(record.id).path == "/v/a.mp4"
+    assert cat.video(old_id).path == "/v/a.mp4"
     assert cat.count_segments() == 2
-    assert cat.text_spans() == [] and cat.evidence_status(record.id) == {}
-    assert cat.videos_without_evidence("speech") == [record.id]
+    assert cat.text_spans() == [] and cat.evidence_status(old_id) == {}
+    assert cat.videos_without_evidence("speech") == [old_id]
     cat.close()
 
 

@@ -171,6 +171,7 @@ class Catalog:
                 content_hash=commit.content_hash,
                 size=commit.size,
                 mtime=commit.mtime,
+                creation_time=info.creation_time,
                 duration=info.duration,
                 fps=info.fps,
                 width=info.width,

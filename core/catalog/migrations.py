@@ -169,6 +169,13 @@ def _m006_text_index(conn: Connection) -> None:
     create_text_index(conn)
 
 
+def _m007_creation_time(conn: Connection) -> None:
+    """videos.creation_time: the container's ``creation_time`` tag in Unix seconds (NULL for
+    videos indexed before, or without one), indexed for date-range filters."""
+    conn.execute(text("ALTER TABLE videos ADD COLUMN creation_time FLOAT"))
+    conn.execute(text("CREATE INDEX ix_videos_creation_time ON videos (creation_time)"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_initial,
     _m002_claims,
@@ -176,6 +183,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _m004_jobs,
     _m005_text_spans,
     _m006_text_index,
+    _m007_creation_time,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -34,6 +34,8 @@ class Video(Base):
     content_hash: Mapped[str] = mapped_column(String(128), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float | None] = mapped_column(Float)
+    # the container's creation_time tag, Unix seconds (migration 7; NULL when unknown)
+    creation_time: Mapped[float | None] = mapped_column(Float, index=True)
     duration: Mapped[float | None] = mapped_column(Float)
     fps: Mapped[float | None] = mapped_column(Float)
     width: Mapped[int | None] = mapped_column(Integer)
