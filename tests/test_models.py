@@ -79,9 +79,9 @@ def tiny_arch(tmp_path):
 def test_presets_are_documented_and_resolvable():
     names = [p.name for p in list_presets()]
     assert names[0] == DEMO_MODEL
-    assert {"multilingual", "nllb", "english"} <= set(names)
-    assert PRESETS["multilingual"].spec == "xlm-roberta-base-ViT-B-32:laion5b_s13b_b90k"
-    assert PRESETS["nllb"].spec == "nllb-clip-base:v1"
+    assert {"english", "multilingual", "fast"} <= set(names)
+    assert PRESETS["english"].spec == "PE-Core-B-16:meta"
+    assert PRESETS["multilingual"].spec == "nllb-clip-base-siglip:mrl"
     for preset in list_presets():
         assert preset.description and "\n" not in preset.description
         resolved = resolve(preset.name)
@@ -92,10 +92,11 @@ def test_presets_are_documented_and_resolvable():
 @pytest.mark.parametrize(
     ("spec", "kind", "label"),
     [
-        ("english", "tag", "ViT-B-32:laion2b_s34b_b79k"),
+        ("english", "tag", "PE-Core-B-16:meta"),
+        ("fast", "tag", "ViT-B-32:laion2b_s34b_b79k"),
         ("ViT-B-32:LAION2B-s34b-b79k", "tag", "ViT-B-32:laion2b_s34b_b79k"),
         ("vit-b-32:random", "random", "ViT-B-32:random"),
-        ("multilingual:random", "random", "xlm-roberta-base-ViT-B-32:random"),
+        ("multilingual:random", "random", "nllb-clip-base-siglip:random"),
         ("hf-hub:timm/ViT-B-16-SigLIP", "hf-hub", "hf-hub:timm/ViT-B-16-SigLIP"),
         ("ViT-B-32:/weights/clip.safetensors", "file", "ViT-B-32:/weights/clip.safetensors"),
         (DEMO_MODEL, "local-dir", f"{DEMO_MODEL}:bundled"),
@@ -134,8 +135,8 @@ def test_unknown_names_suggest(spec, expected):
 
 
 def test_describe_model_needs_no_weights():
-    text = describe_model("english")
-    assert "ViT-B-32:laion2b_s34b_b79k" in text and PRESETS["english"].description in text
+    text = describe_model("fast")
+    assert "ViT-B-32:laion2b_s34b_b79k" in text and PRESETS["fast"].description in text
     assert "random init" in describe_model(RANDOM_DEMO)
 
 
@@ -145,7 +146,7 @@ def test_describe_model_needs_no_weights():
 def test_offline_tag_fails_fast_with_instructions():
     start = time.monotonic()
     with pytest.raises(WeightsUnavailable) as info:
-        load_encoder("english", device="cpu")
+        load_encoder("fast", device="cpu")
     assert time.monotonic() - start < 5
     message = str(info.value)
     for hint in ("HF_HUB_OFFLINE", "HF_HOME", "local-dir:", "ViT-B-32:/path/to/", DEMO_MODEL):
