@@ -39,8 +39,9 @@ def _copy_of(
     for pair in report.links(clip.video_id):
         other, offset = pair.other(clip.video_id)  # t_other = t_clip + offset
         span_lo, span_hi = pair.span_of(clip.video_id)
-        if clip.end < span_lo - TOLERANCE_S or clip.start > span_hi + TOLERANCE_S:
-            continue  # this moment is not in the part the two videos share
+        inside = min(clip.end, span_hi + TOLERANCE_S) - max(clip.start, span_lo - TOLERANCE_S)
+        if inside < SAME_MOMENT * (clip.end - clip.start):
+            continue  # this moment is not (mostly) in the part the two videos share
         lo, hi = clip.start + offset, clip.end + offset
         for start, end, home in placed.get(other, ()):
             if home.video_id != clip.video_id and _same_moment(lo, hi, start, end):

@@ -4,15 +4,21 @@ ffmpeg binary): re-encodes, resizes, crops, trims, and a clip of one video splic
 
 from __future__ import annotations
 
+import atexit
+import functools
+import random
+import shutil
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
-from vidseek.demo.render import render_frame
-from vidseek.demo.world import Scene
+from vidseek.demo.render import render_frame, write_video
+from vidseek.demo.world import Scene, random_scenes
 
 
 def decoded(path: Path) -> Iterator[tuple[float, np.ndarray]]:
@@ -108,3 +114,64 @@ def splice(
     clip = [rgb for t, rgb in decoded(clip_of) if clip_start - 1e-6 <= t < clip_end - 1e-6]
     write_frames(dst, head + clip + render(after), fps)
     return len(head) / fps
+
+
+FPS = 10
+SIZE = (320, 240)
+
+
+@dataclass(frozen=True)
+class DuplicateWorld:
+    home: Path
+    ids: dict[str, int]  # file stem -> video id
+    copies_of_a: dict[str, float]  # stem -> offset from "orig_0" (t_copy = t_a + offset)
+    shared: tuple[str, str, float, float]  # stems (source, host), offset, clip start in source
+    distinct: tuple[str, ...]  # stems of the distinct demo videos
+
+
+@functools.cache
+def duplicate_world() -> DuplicateWorld:
+    """Five distinct demo-world videos (12-18 s), five copies of the first (x264 CRF 35, MPEG-4
+    at 100 kbit/s, 50% resize, 10% crop off each side, 3 s trimmed off the start) and 7 s of
+    the second placed inside another video; indexed with the bundled model."""
+    from vidseek.session import Session
+
+    base = Path(tempfile.mkdtemp(prefix="vidseek-duplicates-"))
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    folder = base / "videos"
+    folder.mkdir()
+    rng = random.Random(7)
+    distinct = []
+    for i in range(5):
+        scenes = random_scenes(rng, round(rng.uniform(12, 18), 1))
+        path = folder / f"orig_{i}.mp4"
+        write_video(path, scenes, width=SIZE[0], height=SIZE[1], fps=FPS)
+        distinct.append(path)
+    a = distinct[0]
+    reencode(a, folder / "a_crf35.mp4", FPS, options={"crf": "35"})
+    reencode(a, folder / "a_mpeg4.mp4", FPS, codec="mpeg4", bit_rate=100_000)
+    resize(a, folder / "a_half.mp4", FPS, 0.5)
+    crop(a, folder / "a_crop.mp4", FPS, 0.1)
+    trim(a, folder / "a_trim3.mp4", FPS, 3.0)
+    clip_start = 5.0
+    at = splice(
+        folder / "b_inside.mp4",
+        [Scene(0.0, 4.0, "square", "orange", "white")],
+        distinct[1],
+        clip_start,
+        clip_start + 7.0,
+        [Scene(0.0, 4.0, "triangle", "green", "black")],
+        FPS,
+    )
+    with Session(base / "library", model="vidseek-demo") as session:
+        report = session.index([folder])
+        assert len(report.of("indexed")) == 11, report.outcomes
+        ids = {Path(v.path).stem: v.id for v in session.videos()}
+    copies = {"a_crf35": 0.0, "a_mpeg4": 0.0, "a_half": 0.0, "a_crop": 0.0, "a_trim3": -3.0}
+    return DuplicateWorld(
+        base / "library",
+        ids,
+        copies,
+        ("orig_1", "b_inside", at - clip_start, clip_start),
+        tuple(p.stem for p in distinct),
+    )

@@ -98,10 +98,11 @@ def test_collapse_folds_copies_of_the_same_moment_only():
         Clip(2, "a-trimmed", 3.0, 7.0, 0.89),  # = a's 6-10: folded
         Clip(3, "b", 8.0, 12.0, 0.88),  # = a's 6-10 inside b: folded
         Clip(2, "a-trimmed", 12.0, 16.0, 0.5),  # a's 15-19: a moment of its own
-        Clip(3, "b", 0.0, 4.0, 0.4),  # outside the part b shares with a
+        Clip(1, "a", 0.0, 4.0, 0.45),
+        Clip(3, "b", 2.0, 5.0, 0.4),  # would be a's 0-3, but b shows a only from 6 s on
     ]
     kept = collapse(clips, report)
-    assert [(c.video_id, c.start) for c in kept] == [(1, 6.0), (2, 12.0), (3, 0.0)]
+    assert [(c.video_id, c.start) for c in kept] == [(1, 6.0), (2, 12.0), (1, 0.0), (3, 2.0)]
     assert [(c.video_id, c.start) for c in kept[0].copies] == [(2, 3.0), (3, 8.0)]
     assert kept[0].to_json()["copies"][0]["path"] == "a-trimmed"
     assert "copies" not in kept[1].to_json()
