@@ -159,7 +159,10 @@ def test_cli_json_shape(world):
         VIDEOS[0][0], 0
     )
     for r in data["results"]:
-        assert set(r) == {"video_id", "path", "start", "end", "score", "segment_ids"}
+        assert set(r) == {
+            "video_id", "path", "start", "end", "score", "segment_ids", "matched", "snippet",
+        }  # fmt: skip
+        assert (r["matched"], r["snippet"]) == (["visual"], None)
 
 
 def test_cli_takes_an_indexed_path_and_prints_a_table(world):
