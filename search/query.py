@@ -28,6 +28,9 @@ class SearchOptions:
     exclude_video_ids: tuple[int, ...] | None = None  # never these videos (e.g. the query's)
     # fold copies of one moment (search/collapse.py) into one clip, which lists them
     collapse_duplicates: bool = False
+    # evidence a text query searches: "visual", "speech", "subtitle", "ocr"; None: all of
+    # them, fused (search/fusion.py)
+    modalities: tuple[str, ...] | None = None
 
     def validate(self) -> None:
         if not 1 <= self.k <= MAX_K:
@@ -40,6 +43,11 @@ class SearchOptions:
             raise QueryError("path_prefixes is a tuple of prefixes, not one string")
         if isinstance(self.exclude_video_ids, int):
             raise QueryError("exclude_video_ids is a tuple of ids, not one id")
+        if self.modalities is not None:
+            from vidseek.search.fusion import parse_modalities
+
+            if isinstance(self.modalities, str) or parse_modalities(self.modalities) is None:
+                raise QueryError("modalities is a tuple of visual, speech, subtitle, ocr")
 
 
 class QueryEmbedder:
@@ -87,7 +95,13 @@ class Searcher:
         return self.embedder.image(image)
 
     def search_text(self, text: str, options: SearchOptions | None = None) -> list[Clip]:
-        return self.search_vector(self.embed_text(text), options)
+        """Moments for ``text`` in what is seen, said and written (``options.modalities``),
+        fused (``search/fusion.py``)."""
+        from vidseek.search.fusion import search_all, wants_visual
+
+        options = options or SearchOptions()
+        vector = self.embed_text(text) if wants_visual(options.modalities) else None
+        return search_all(self.library, text, vector, options)
 
     def search_image(
         self, image: np.ndarray | str | Path, options: SearchOptions | None = None
