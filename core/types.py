@@ -221,6 +221,10 @@ class Clip:
     matched: list[str] = field(default_factory=lambda: ["visual"])
     # the matching text: {"text", "kind", "start", "end", "language"}; None: no text matched
     snippet: dict[str, Any] | None = None
+    # calibrated probability that the moment matches a text query (search/confidence.py) and
+    # its level ("high", "medium", "low"); None where not judged (image and vector queries)
+    confidence: float | None = None
+    confidence_level: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -232,6 +236,8 @@ class Clip:
             "segment_ids": self.segment_ids,
             "matched": list(self.matched),
             "snippet": self.snippet,
+            "confidence": self.confidence,
+            "confidence_level": self.confidence_level,
         }
         if self.copies:
             out["copies"] = [c.to_json() for c in self.copies]

@@ -1,0 +1,140 @@
+"""How sure a text search is about each moment: a calibrated probability, and the cut-off that
+lets a query for something absent come back empty ("no match").
+
+Raw cosine scores mean little on their own and shift from one query to the next. Each moment
+gets two numbers: its cosine ``score`` with the query, and its ``margin``: that score minus
+the moment's best score against the model's reference prompts (captions of the things the
+model knows, or null prompts that describe nothing). A moment the query describes better than
+any reference caption has a margin near or above zero; a near miss (right shape, wrong
+background) falls below. ``search/calibration.py`` turns the pair into a probability with a
+logistic fitted per model (``vidseek models calibrate``); a moment's confidence is that of its
+best segment. Covered: text queries, visual evidence. Moments found by their words (speech,
+subtitles, on-screen text) keep their place whatever their visual confidence.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vidseek.core.errors import QueryError
+from vidseek.core.library import Library
+from vidseek.core.types import Clip, Encoder
+from vidseek.search.calibration import Calibration, fallback_calibration, load_calibration
+
+NO_MATCH_REASON = "no moment reaches the confidence cut-off"
+
+
+def check_min_confidence(value: float | None) -> None:
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise QueryError(f"min_confidence is a probability in [0, 1], got {value}")
+
+
+@dataclass(frozen=True)
+class NoMatch:
+    """Why a search that found moments returns none of them."""
+
+    min_confidence: float  # the cut-off that was applied
+    best_confidence: float  # the most confident moment below it
+    weaker: int  # moments below the cut-off (shown with min_confidence=0)
+    reason: str = NO_MATCH_REASON
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "reason": self.reason,
+            "min_confidence": round(self.min_confidence, 4),
+            "best_confidence": round(self.best_confidence, 4),
+            "weaker": self.weaker,
+        }
+
+
+@dataclass(frozen=True)
+class Judged:
+    """Clips that pass the cut-off (confidence set on each), and why none did, if so."""
+
+    clips: list[Clip]
+    no_match: NoMatch | None = None
+
+
+class ConfidenceScorer:
+    """One model's calibration and its reference prompts' vectors (embedded on first use)."""
+
+    def __init__(self, encoder: Encoder, calibration: Calibration | None = None) -> None:
+        self.encoder = encoder
+        self._calibration = calibration
+        self._prompts: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def calibration(self) -> Calibration:
+        if self._calibration is None:
+            identity = self.encoder.identity
+            self._calibration = load_calibration(identity) or fallback_calibration(identity)
+        return self._calibration
+
+    def prompt_vectors(self) -> np.ndarray:
+        with self._lock:
+            if self._prompts is None:
+                vectors = self.encoder.encode_texts(list(self.calibration.prompts))
+                self._prompts = np.asarray(vectors, dtype=np.float32)
+            return self._prompts
+
+    def confidences(self, query: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """The calibrated probability that each row of ``vectors`` (segments) matches."""
+        if not len(vectors):
+            return np.zeros(0)
+        q = np.asarray(query, dtype=np.float32).ravel()
+        scores = vectors @ q
+        margins = scores - (vectors @ self.prompt_vectors().T).max(axis=1)
+        c = self.calibration
+        z = c.w_score * scores.astype(np.float64) + c.w_margin * margins + c.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+
+    def judge(
+        self,
+        library: Library,
+        query: np.ndarray,
+        clips: Sequence[Clip],
+        min_confidence: float | None = None,
+    ) -> Judged:
+        """Set each clip's confidence and level, and keep those at or above the cut-off
+        (``min_confidence``, default the calibration's threshold; 0 keeps all). Order is kept."""
+        check_min_confidence(min_confidence)
+        cut = self.calibration.threshold if min_confidence is None else min_confidence
+        by_segment = self._segment_confidences(library, query, clips)
+        kept: list[Clip] = []
+        below: list[float] = []
+        for clip in clips:
+            found = [by_segment[s] for s in clip.segment_ids if s in by_segment]
+            if not found:
+                kept.append(clip)  # nothing visual to judge (no stored vectors)
+                continue
+            clip.confidence = round(max(found), 4)
+            clip.confidence_level = self.calibration.level(clip.confidence)
+            if clip.confidence >= cut or _found_by_words(clip):
+                kept.append(clip)
+            else:
+                below.append(clip.confidence)
+        if clips and not kept:
+            return Judged([], NoMatch(cut, max(below), len(below)))
+        return Judged(kept)
+
+    def _segment_confidences(
+        self, library: Library, query: np.ndarray, clips: Sequence[Clip]
+    ) -> dict[int, float]:
+        model = library.model
+        ids = sorted({s for c in clips for s in c.segment_ids})
+        if model is None or not ids:
+            return {}
+        out: dict[int, float] = {}
+        for got, vectors in library.catalog.segment_vectors(model.dim, ids):
+            for sid, p in zip(got, self.confidences(query, vectors), strict=True):
+                out[int(sid)] = float(p)
+        return out
+
+
+def _found_by_words(clip: Clip) -> bool:
+    return any(kind != "visual" for kind in clip.matched)
