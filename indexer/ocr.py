@@ -1,0 +1,187 @@
+"""On-screen text as evidence: RapidOCR (PP-OCRv4 detection + recognition, Chinese and
+Latin script) on frames chosen so the cost stays bounded.
+
+Frames are looked at ``fps`` times a second, but only a tiny grey thumbnail of each is
+compared with the frame OCR last read: OCR runs again at a new shot (much of the picture
+changed), when the picture changed where text was found, or when something new appeared
+(text that came in); never more often than every ``min_gap`` seconds and at most
+``per_minute`` times a minute of video (plus one). A text line is a span from the change
+that brought it to the change that took it away.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vidseek.core.errors import EvidenceError
+from vidseek.core.types import TextSpan
+
+OCR_SOURCE = "rapidocr:ppocrv4"
+_GRID = (48, 27)  # thumbnail cells (w, h) compared between frames
+_LOCK = threading.Lock()
+_ENGINE: list[Any] = []
+
+
+@dataclass(frozen=True)
+class OcrOptions:
+    fps: float = 1.0  # frames looked at per second of video (thumbnails only)
+    short_side: int = 720  # frames are read at most this large (never enlarged)
+    min_gap: float = 1.0  # seconds between two OCR runs, at least
+    per_minute: float = 12.0  # OCR runs per minute of video, on average at most
+    burst: float = 4.0  # OCR runs that may follow each other at min_gap
+    cell_change: float = 14.0  # mean |Δgrey| (0-255) of a thumbnail cell that counts as changed
+    new_shot: float = 0.3  # share of changed cells that makes a new shot
+    new_text: float = 0.004  # share of changed cells outside known text that may be new text
+    min_score: float = 0.6  # recognition confidence below which a line is dropped
+
+
+def load_engine() -> Any:
+    """The RapidOCR engine, once per process (detection capped at 960 px, no angle model)."""
+    with _LOCK:
+        if not _ENGINE:
+            try:
+                from rapidocr_onnxruntime import RapidOCR
+            except ImportError as exc:
+                raise EvidenceError(
+                    "on-screen text needs RapidOCR: pip install 'vidseek[ocr]'"
+                ) from exc
+            try:
+                _ENGINE.append(
+                    RapidOCR(det_limit_side_len=960, det_limit_type="max", use_cls=False)
+                )
+            except Exception as exc:  # its model files missing or unreadable
+                raise EvidenceError(f"cannot load the OCR models: {exc}") from exc
+        return _ENGINE[0]
+
+
+def read_text(engine: Any, image: np.ndarray, min_score: float) -> list[tuple[str, float, tuple]]:
+    """(text, confidence, box (x0, y0, x1, y1)) of each line in an RGB frame."""
+    result, _ = engine(np.ascontiguousarray(image[:, :, ::-1]))  # RapidOCR expects BGR
+    lines = []
+    for points, text, score in result or []:
+        text = " ".join(str(text).split())
+        if text and float(score) >= min_score:
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
+            lines.append((text, float(score), (min(xs), min(ys), max(xs), max(ys))))
+    return lines
+
+
+def script_language(text: str) -> str | None:
+    """``zh``/``ja``/``ko`` for text in those scripts; None for Latin and others (the
+    script alone does not tell English from German)."""
+    names = [unicodedata.name(c, "") for c in text if not c.isspace()]
+    if any(n.startswith(("HIRAGANA", "KATAKANA")) for n in names):
+        return "ja"
+    if any(n.startswith("HANGUL") for n in names):
+        return "ko"
+    if any(n.startswith("CJK UNIFIED") for n in names):
+        return "zh"
+    return None
+
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """Mean grey of each cell of a ``_GRID`` over the frame, float32 (h, w)."""
+    grey = image.mean(axis=2, dtype=np.float32)
+    gw, gh = _GRID
+    h, w = grey.shape
+    ys = np.linspace(0, h, gh + 1).astype(int)
+    xs = np.linspace(0, w, gw + 1).astype(int)
+    rows = np.add.reduceat(grey, ys[:-1], axis=0) / np.diff(ys)[:, None]
+    return (np.add.reduceat(rows, xs[:-1], axis=1) / np.diff(xs)[None, :]).astype(np.float32)
+
+
+@dataclass
+class _Reading:
+    """What OCR last read: its thumbnail, which cells hold text, the lines by key."""
+
+    thumb: np.ndarray
+    text_cells: np.ndarray  # bool (h, w)
+    open: dict[str, tuple[float, str, float]] = field(default_factory=dict)  # key → start, text
+
+
+def _text_cells(boxes: list[tuple], shape: tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    gw, gh = _GRID
+    cells = np.zeros((gh, gw), dtype=bool)
+    for x0, y0, x1, y1 in boxes:
+        c0, c1 = int(x0 / w * gw), min(gw - 1, int(x1 / w * gw))
+        r0, r1 = int(y0 / h * gh), min(gh - 1, int(y1 / h * gh))
+        cells[max(0, r0) : r1 + 1, max(0, c0) : c1 + 1] = True
+    return cells
+
+
+def _key(text: str) -> str:
+    return "".join(text.casefold().split())
+
+
+def ocr_frames(
+    frames: Iterable[tuple[float, np.ndarray]],
+    duration: float,
+    options: OcrOptions | None = None,
+    engine: Any = None,
+) -> tuple[list[TextSpan], int]:
+    """Spans of the text lines seen in ``frames`` ((time, RGB image), in time order), and how
+    many frames OCR read. ``duration`` closes the lines still on screen at the end."""
+    options = options or OcrOptions()
+    engine = engine if engine is not None else load_engine()
+    rate = options.per_minute / 60.0
+    tokens, filled_at = options.burst, 0.0
+    spans: list[TextSpan] = []
+    last: _Reading | None = None
+    last_at = -math.inf
+    changed_at: float | None = None  # first change seen since OCR last ran
+    runs = 0
+    end = duration
+    for t, image in frames:
+        end = max(end, t)
+        thumb = thumbnail(image)
+        if last is not None and changed_at is None and _changed(thumb, last, options):
+            changed_at = t
+        tokens = min(options.burst, tokens + max(0.0, t - filled_at) * rate)
+        filled_at = t
+        due = last is None or changed_at is not None
+        if not due or tokens < 1.0 or t - last_at < options.min_gap:
+            continue
+        lines = read_text(engine, image, options.min_score)
+        tokens -= 1.0
+        runs += 1
+        since = t if changed_at is None else changed_at
+        still = last.open if last is not None else {}
+        seen = {}
+        for text, score, _ in lines:
+            key = _key(text)
+            if key in seen:
+                continue
+            seen[key] = still[key] if key in still else (since, text, score)
+        for key, (start, text, _) in still.items():
+            if key not in seen:
+                spans.append(_span(start, since, text))
+        cells = _text_cells([box for _, _, box in lines], image.shape[:2])
+        last = _Reading(thumb, cells, seen)
+        last_at, changed_at = t, None
+    if last is not None:
+        for start, text, _ in last.open.values():
+            spans.append(_span(start, max(end, start), text))
+    spans.sort(key=lambda s: (s.start, s.text))
+    return spans, runs
+
+
+def _changed(thumb: np.ndarray, last: _Reading, options: OcrOptions) -> bool:
+    if thumb.shape != last.thumb.shape:
+        return True
+    changed = np.abs(thumb - last.thumb) > options.cell_change
+    share = float(changed.mean())
+    if share >= options.new_shot or bool((changed & last.text_cells).any()):
+        return True
+    return float((changed & ~last.text_cells).mean()) >= options.new_text
+
+
+def _span(start: float, end: float, text: str) -> TextSpan:
+    return TextSpan("ocr", start, end, text, script_language(text), OCR_SOURCE)
