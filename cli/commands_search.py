@@ -12,8 +12,10 @@ import click
 
 from vidseek.cli.context import AppContext, single_query_threads
 from vidseek.core.errors import QueryError
+from vidseek.core.library import Library
 from vidseek.core.types import Clip, ClipCopy
 from vidseek.search.filters import absolute_prefix
+from vidseek.search.fusion import parse_modalities, search_all, wants_visual
 from vidseek.search.grouping import GROUP_BY, GroupBy, VideoGroup
 from vidseek.search.paging import Page, result_window
 from vidseek.search.query import Searcher, SearchOptions
@@ -67,6 +69,13 @@ def page_options(command: Callable[..., Any]) -> Callable[..., Any]:
     is_flag=True,
     help="One result per moment: copies of it in other videos are listed under it.",
 )
+@click.option(
+    "--in",
+    "evidence",
+    metavar="EVIDENCE",
+    help="Text queries: search only this evidence, comma-separated from visual, speech, "
+    "subtitles, ocr (default: all of them, fused). Without visual no model is loaded.",
+)
 @page_options
 @click.pass_obj
 def search_command(
@@ -80,6 +89,7 @@ def search_command(
     min_score: float | None,
     path_prefixes: tuple[str, ...],
     collapse_duplicates: bool,
+    evidence: str | None,
     offset: int,
     group_by: GroupBy,
     as_json: bool,
@@ -95,6 +105,7 @@ def search_command(
       vidseek search "a dog on a beach" --path-prefix ~/holidays/ --group-by video
       vidseek search "a dog on a beach" -k 10 --offset 10
       vidseek search "a dog on a beach" --collapse-duplicates
+      vidseek search '"happy birthday"' --in speech,subtitles
     """
     given = [x is not None for x in (text, image, batch)]
     if sum(given) != 1:
@@ -107,12 +118,17 @@ def search_command(
         min_score=min_score,
         path_prefixes=tuple(absolute_prefix(p) for p in path_prefixes) or None,
         collapse_duplicates=collapse_duplicates,
+        modalities=_evidence(evidence, image),
     )
     library = app.library()  # not read-only: a rebuilt index snapshot is saved once, not per query
     if library.model is None:
         click.echo("the library is empty: index some videos first (vidseek index PATH)", err=True)
     single_query_threads()
-    searcher = app.searcher("images" if image is not None else "text")
+    searcher = (
+        app.searcher("images" if image is not None else "text")
+        if wants_visual(options.modalities)
+        else TextOnly(library)
+    )
     if batch is not None:
         for line in batch:
             query = line.strip()
@@ -132,7 +148,27 @@ def search_command(
         print_page(paging.page(clips))
 
 
-def _run(searcher: Searcher, query: str, options: SearchOptions) -> list[Clip] | str:
+def _evidence(value: str | None, image: Path | None) -> tuple[str, ...] | None:
+    try:
+        modalities = parse_modalities(value)
+    except QueryError as exc:
+        raise click.BadParameter(str(exc), param_hint="--in") from None
+    if modalities is not None and image is not None and modalities != ("visual",):
+        raise click.BadParameter("an image query searches what is seen only", param_hint="--in")
+    return modalities
+
+
+class TextOnly:
+    """Search of the text evidence alone: needs no model."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    def search_text(self, text: str, options: SearchOptions) -> list[Clip]:
+        return search_all(self.library, text, None, options)
+
+
+def _run(searcher: Searcher | TextOnly, query: str, options: SearchOptions) -> list[Clip] | str:
     try:
         return searcher.search_text(query, options)
     except QueryError as exc:
@@ -205,11 +241,24 @@ def print_page(page: Page[Clip] | Page[VideoGroup]) -> None:
         else:
             click.echo(
                 f"{rank:3d}  {item.score:6.3f}  {_span(item)}  {item.path}  (video {item.video_id})"
+                f"{_evidence_note(item)}"
             )
+            if item.snippet:
+                click.echo(f"     {_snippet_line(item.snippet)}")
             for copy in item.copies:
                 click.echo(f"     copy   {_span(copy)}  {copy.path}  (video {copy.video_id})")
     if page.next_offset is not None:
         click.echo(f"more: --offset {page.next_offset}")
+
+
+def _evidence_note(clip: Clip) -> str:
+    return "" if clip.matched == ["visual"] else f"  [{' '.join(clip.matched)}]"
+
+
+def _snippet_line(snippet: dict[str, object]) -> str:
+    at = timestamp(float(snippet["start"]))  # type: ignore[arg-type]
+    language = f" ({snippet['language']})" if snippet.get("language") else ""
+    return f"{snippet['kind']} at {at}{language}: {snippet['text']}"
 
 
 def _span(clip: Clip | ClipCopy) -> str:
