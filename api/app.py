@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from vidseek.api import (
+    routes_duplicates,
     routes_jobs,
     routes_media,
     routes_score,
@@ -117,7 +118,8 @@ def create_app(config: ServerConfig, library: Library | None = None) -> FastAPI:
     )
     app.state.services = svc
     install_error_handlers(app)
-    for module in (routes_search, routes_videos, routes_media, routes_jobs, routes_score):
+    routers = (routes_search, routes_videos, routes_media, routes_jobs, routes_score)
+    for module in (*routers, routes_duplicates):
         app.include_router(module.router, responses=UNAUTHORIZED)
     app.include_router(routes_system.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

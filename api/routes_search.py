@@ -94,6 +94,7 @@ def search_image(
     video_ids: Annotated[list[VideoIdItem], Form()] = None,  # type: ignore[assignment]
     path_prefix: Annotated[list[PrefixItem], Form()] = None,  # type: ignore[assignment]
     min_score: Annotated[float, Form(ge=-1.0, le=1.0)] = None,  # type: ignore[assignment]
+    collapse_duplicates: Annotated[bool, Form()] = False,
 ) -> SearchResponse:
     """Search by an example image: moments that look like it."""
     try:
@@ -105,6 +106,7 @@ def search_image(
             video_ids=video_ids,
             path_prefix=path_prefix,
             min_score=min_score,
+            collapse_duplicates=collapse_duplicates,
         )
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from exc

@@ -68,6 +68,11 @@ class SearchParams(BaseModel):
     min_score: Annotated[float, Field(ge=-1.0, le=1.0), NoBool] | None = Field(
         None, description="Drop clips with a lower cosine similarity."
     )
+    collapse_duplicates: bool = Field(
+        False,
+        description="One result per moment: its copies in other videos (re-encodes, resizes, "
+        "crops, trims, or a shared clip; see `GET /duplicates`) are listed in its `copies`.",
+    )
 
 
 def _not_blank(text: str) -> str:
@@ -106,6 +111,18 @@ class SimilarSearchRequest(SearchParams):
     )
 
 
+class MomentCopy(BaseModel):
+    """The same moment in another video (``collapse_duplicates``)."""
+
+    video_id: int
+    path: str
+    title: str
+    start: float
+    end: float
+    score: float
+    stream_url: str
+
+
 class Moment(BaseModel):
     """One matching moment of a video, ready to show and play."""
 
@@ -119,6 +136,10 @@ class Moment(BaseModel):
     segment_ids: list[int]
     thumbnail_url: str
     stream_url: str = Field(description="The video, positioned at the moment (`#t=start`).")
+    copies: list[MomentCopy] = Field(
+        default_factory=list,
+        description="With `collapse_duplicates`: the same moment in other videos, best first.",
+    )
 
 
 class VideoGroup(BaseModel):

@@ -13,7 +13,7 @@ from pathlib import PurePath
 import numpy as np
 
 from vidseek.api.errors import ApiError
-from vidseek.api.schemas import Moment, SearchParams, SearchResponse, VideoGroup
+from vidseek.api.schemas import Moment, MomentCopy, SearchParams, SearchResponse, VideoGroup
 from vidseek.api.state import ServerState
 from vidseek.api.urls import stream_url, thumbnail_url
 from vidseek.core.errors import QueryError, VideoNotFound
@@ -58,6 +58,7 @@ def run_search(
         return _page(params, [], query_text, library_empty=empty)
     per_video = ranking_per_video(params.group_by, params.per_video)
     key = (query_key, per_video, allowed, params.min_score, exclude_video_ids, generation)
+    key += (params.collapse_duplicates,)
     clips = cache.get(key)
     if clips is None:
         searcher = state.searcher(queries) if queries is not None else None
@@ -68,6 +69,7 @@ def run_search(
             video_ids=allowed,
             min_score=params.min_score,
             exclude_video_ids=exclude_video_ids,
+            collapse_duplicates=params.collapse_duplicates,
         )
         clips = _search_vector(state, searcher, vector, options)
         cache.put(key, clips)
@@ -137,6 +139,18 @@ def moment(clip: Clip, rank: int) -> Moment:
         segment_ids=list(clip.segment_ids),
         thumbnail_url=thumbnail_url(clip.segment_ids[0]),
         stream_url=stream_url(clip.video_id, clip.start),
+        copies=[
+            MomentCopy(
+                video_id=c.video_id,
+                path=c.path,
+                title=PurePath(c.path).name,
+                start=round(c.start, 3),
+                end=round(c.end, 3),
+                score=round(c.score, 6),
+                stream_url=stream_url(c.video_id, c.start),
+            )
+            for c in clip.copies
+        ],
     )
 
 

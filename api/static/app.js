@@ -9,6 +9,7 @@
   const $ = (id) => document.getElementById(id);
   const els = {
     form: $("search-form"), q: $("q"), image: $("image-input"), perVideo: $("per-video"),
+    collapse: $("collapse"),
     results: $("results"), empty: $("empty"), more: $("more"), summary: $("summary"),
     banner: $("banner"), player: $("player"), playerPanel: $("player-panel"),
     playerTitle: $("player-title"), playerRange: $("player-range"), playerClose: $("player-close"),
@@ -144,7 +145,23 @@
       title: `Moments like ${moment.title} ${range}`,
       onclick: () => moreLike(moment),
     }, "More like this");
-    return el("div", { class: "result" }, card(moment, extra), more);
+    return el("div", { class: "result" }, card(moment, extra), more, copies(moment));
+  }
+
+  // The other videos showing this moment (collapse_duplicates), each playable from there.
+  function copies(moment) {
+    const list = moment.copies || [];
+    if (!list.length) return "";
+    const items = list.map((copy) => el("li", {},
+      el("button", {
+        class: "link-btn copy", type: "button",
+        title: `Play ${copy.title} from ${clock(copy.start)}`,
+        dataset: { videoId: String(copy.video_id), start: String(copy.start) },
+        onclick: () => play(copy),
+      }, `${copy.title} · ${clock(copy.start)} – ${clock(copy.end)}`)));
+    return el("details", { class: "copies" },
+      el("summary", {}, `${list.length} cop${list.length === 1 ? "y" : "ies"} of this moment`),
+      el("ul", {}, ...items));
   }
 
   function moreLike(moment) {
@@ -201,6 +218,7 @@
       els.summary.textContent = "Searching…";
     }
     const groupByVideo = els.perVideo.checked;
+    const collapse = els.collapse.checked; // copies of a moment shown under one result
     els.more.hidden = true;
     document.body.classList.add("busy");
     try {
@@ -211,7 +229,7 @@
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({
             q: current.q, k: PAGE, offset: current.offset,
-            group_by: groupByVideo ? "video" : "clip",
+            group_by: groupByVideo ? "video" : "clip", collapse_duplicates: collapse,
             ...(minScore === null ? {} : { min_score: minScore }),
           }),
         });
@@ -223,6 +241,7 @@
           body: JSON.stringify({
             video_id: moment.video_id, start: moment.start, end: moment.end,
             k: PAGE, offset: current.offset, group_by: groupByVideo ? "video" : "clip",
+            collapse_duplicates: collapse,
             ...(minScore === null ? {} : { min_score: minScore }),
           }),
         });
@@ -232,6 +251,7 @@
         form.append("k", String(PAGE));
         form.append("offset", String(current.offset));
         form.append("group_by", groupByVideo ? "video" : "clip");
+        form.append("collapse_duplicates", String(collapse));
         if (minScore !== null) form.append("min_score", String(minScore));
         data = await api("/search/image", { method: "POST", body: form });
       }
@@ -303,6 +323,7 @@
   });
 
   els.perVideo.addEventListener("change", () => runSearch(true));
+  els.collapse.addEventListener("change", () => runSearch(true));
   els.more.addEventListener("click", () => runSearch(false));
 
   // ---- key panel -----------------------------------------------------------------------
