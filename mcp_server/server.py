@@ -57,13 +57,16 @@ def build_server(
         path_prefix: list[str] | None = None,
         video_ids: list[int] | None = None,
         min_score: float | None = None,
+        collapse_duplicates: bool = False,
     ) -> dict[str, Any]:
         """Find the moments of the library that best match a text, or an image (a file path
         on the server's machine, or base64 bytes). Give exactly one of text, image_path,
         image_base64. k: how many moments (1..1000); per_video: at most this many of one
         video; path_prefix: only videos under these folders/prefixes; video_ids: only these
-        videos; min_score: drop moments below this cosine. Returns results with video_id,
-        path, start, end (seconds) and score, best first."""
+        videos; min_score: drop moments below this cosine; collapse_duplicates: one result
+        per moment, its copies in other videos (re-encodes, crops, trims) listed in its
+        "copies". Returns results with video_id, path, start, end (seconds) and score, best
+        first."""
         return locked(
             tools.search_moments,
             text,
@@ -74,6 +77,7 @@ def build_server(
             path_prefix,
             video_ids,
             min_score,
+            collapse_duplicates,
         )
 
     @server.tool(annotations=READ_ONLY)

@@ -36,11 +36,13 @@ class LibraryTools:
         path_prefix: list[str] | None = None,
         video_ids: list[int] | None = None,
         min_score: float | None = None,
+        collapse_duplicates: bool = False,
     ) -> dict[str, Any]:
         given = [q for q in (text, image_path, image_base64) if q]
         if len(given) != 1:
             raise QueryError("give exactly one of text, image_path or image_base64")
         filters: dict[str, Any] = {"per_video": per_video, "min_score": min_score}
+        filters["collapse_duplicates"] = collapse_duplicates
         if path_prefix:
             filters["path_prefixes"] = tuple(absolute_prefix(p) for p in path_prefix)
         if video_ids:

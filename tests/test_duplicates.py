@@ -81,3 +81,18 @@ def test_search_collapses_the_copies_of_a_moment(world):
     assert all(r["start"] >= 3.0 for r in others), others  # not the same moment again
     text = run(world, "search", query, "-k", "2", "--collapse-duplicates")
     assert "copy" in text
+
+
+def test_mcp_search_moments_collapses_when_asked(world):
+    from vidseek.mcp.tools import LibraryTools
+
+    family = {world.ids[s] for s in ("orig_0", *world.copies_of_a)}
+    query = "a green circle on an orange background"
+    with Session(world.home) as session:
+        tools = LibraryTools(session)
+        plain = tools.search_moments(text=query, k=3)["results"]
+        folded = tools.search_moments(text=query, k=3, collapse_duplicates=True)["results"]
+    assert all(r["video_id"] in family and "copies" not in r for r in plain)
+    assert {c["video_id"] for c in folded[0]["copies"]} | {folded[0]["video_id"]} >= family - {
+        world.ids["a_trim3"]
+    }
