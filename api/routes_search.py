@@ -57,6 +57,7 @@ def _text_search(svc: Services, body: TextSearchRequest) -> SearchResponse:
         lambda searcher: searcher.embed_text(text),
         text,
         queries="text",
+        keywords=text,
     )
 
 

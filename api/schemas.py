@@ -81,6 +81,9 @@ def _not_blank(text: str) -> str:
     return text
 
 
+Evidence = Literal["visual", "speech", "subtitle", "subtitles", "ocr"]
+
+
 class TextSearchRequest(SearchParams):
     q: Annotated[
         str,
@@ -92,6 +95,15 @@ class TextSearchRequest(SearchParams):
         ),
         AfterValidator(_not_blank),
     ]
+    modalities: list[Evidence] | None = Field(
+        None,
+        min_length=1,
+        max_length=8,
+        description="Search only this evidence: what is seen (`visual`), said (`speech`), "
+        "subtitled (`subtitle`) or written on screen (`ocr`). Default: all of them, fused; "
+        'an exact spoken or written phrase ranks first. `words "in quotes"` must occur '
+        "together.",
+    )
 
 
 MAX_SECONDS = 10_000_000.0  # a bound on a moment's start and end (about 115 days)
@@ -123,6 +135,16 @@ class MomentCopy(BaseModel):
     stream_url: str
 
 
+class Snippet(BaseModel):
+    """The words that matched, with their time (for speech: the matched words' own times)."""
+
+    text: str = Field(description="The span's text: a sentence, a subtitle cue, a sign.")
+    kind: Literal["speech", "subtitle", "ocr"]
+    start: float
+    end: float
+    language: str | None = Field(None, description="ISO 639-1 code, when known.")
+
+
 class Moment(BaseModel):
     """One matching moment of a video, ready to show and play."""
 
@@ -139,6 +161,13 @@ class Moment(BaseModel):
     copies: list[MomentCopy] = Field(
         default_factory=list,
         description="With `collapse_duplicates`: the same moment in other videos, best first.",
+    )
+    matched: list[Literal["visual", "speech", "subtitle", "ocr"]] = Field(
+        default_factory=lambda: ["visual"],
+        description="The evidence that found this moment: seen, said, subtitled, written.",
+    )
+    snippet: Snippet | None = Field(
+        None, description="The matching words and their time; null when only seen."
     )
 
 

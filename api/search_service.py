@@ -13,14 +13,23 @@ from pathlib import PurePath
 import numpy as np
 
 from vidseek.api.errors import ApiError
-from vidseek.api.schemas import Moment, MomentCopy, SearchParams, SearchResponse, VideoGroup
+from vidseek.api.schemas import (
+    Moment,
+    MomentCopy,
+    SearchParams,
+    SearchResponse,
+    Snippet,
+    VideoGroup,
+)
 from vidseek.api.state import ServerState
 from vidseek.api.urls import stream_url, thumbnail_url
 from vidseek.core.errors import QueryError, VideoNotFound
 from vidseek.core.lru import LruCache
 from vidseek.core.types import Clip
 from vidseek.search.filters import allowed_videos
+from vidseek.search.fusion import parse_modalities, search_all, wants_visual
 from vidseek.search.grouping import VideoGroup as ClipGroup
+from vidseek.search.keyword import text_generation
 from vidseek.search.paging import Page
 from vidseek.search.query import Searcher, SearchOptions, search_vector
 from vidseek.search.results import page_of, ranking_per_video
@@ -44,11 +53,14 @@ def run_search(
     query_text: str | None,
     queries: str | None = "images",
     exclude_video_ids: tuple[int, ...] | None = None,
+    keywords: str | None = None,
 ) -> SearchResponse:
     """Rank clips for one query (``embed`` turns it into a vector) and cut out one page.
 
     ``queries=None``: the vector needs no model (``embed`` gets None), so none is loaded;
-    ``exclude_video_ids``: videos never in the results (a moment's own video)."""
+    ``exclude_video_ids``: videos never in the results (a moment's own video);
+    ``keywords``: a text query, also searched in speech, subtitles and on-screen text and
+    fused (``params.modalities`` picks the evidence; without visual nothing is embedded)."""
     generation = state.refresh()
     # Catalog reads only: the library's catalog has its own connections, so these run
     # outside the lock that guards the vector index, and other searches go on meanwhile.
@@ -59,10 +71,14 @@ def run_search(
     per_video = ranking_per_video(params.group_by, params.per_video)
     key = (query_key, per_video, allowed, params.min_score, exclude_video_ids, generation)
     key += (params.collapse_duplicates,)
+    modalities = _modalities(params) if keywords is not None else None
+    if keywords is not None:  # new text spans change the results as new vectors do
+        key += (modalities, text_generation(state.library))
     clips = cache.get(key)
     if clips is None:
-        searcher = state.searcher(queries) if queries is not None else None
-        vector = embed(searcher)
+        sees = keywords is None or wants_visual(modalities)
+        searcher = state.searcher(queries) if queries is not None and sees else None
+        vector = embed(searcher) if sees else None
         options = SearchOptions(
             k=state.config.result_window,
             per_video=per_video,
@@ -70,19 +86,33 @@ def run_search(
             min_score=params.min_score,
             exclude_video_ids=exclude_video_ids,
             collapse_duplicates=params.collapse_duplicates,
+            modalities=modalities,
         )
-        clips = _search_vector(state, searcher, vector, options)
+        clips = _search_vector(state, searcher, vector, options, keywords)
         cache.put(key, clips)
     return _page(params, clips, query_text, library_empty=False)
 
 
+def _modalities(params: SearchParams) -> tuple[str, ...] | None:
+    try:
+        return parse_modalities(getattr(params, "modalities", None))
+    except QueryError as exc:
+        raise ApiError(422, str(exc), "invalid_request") from None
+
+
 def _search_vector(
-    state: ServerState, searcher: Searcher | None, vector: np.ndarray, options: SearchOptions
+    state: ServerState,
+    searcher: Searcher | None,
+    vector: np.ndarray | None,
+    options: SearchOptions,
+    keywords: str | None = None,
 ) -> list[Clip]:
     """Search; a vector whose video was just removed elsewhere gets one refresh and retry."""
     for attempt in range(2):
         try:
             with state.lock:
+                if keywords is not None:
+                    return search_all(state.library, keywords, vector, options)
                 if searcher is None:
                     return search_vector(state.library, vector, options)
                 return searcher.search_vector(vector, options)
@@ -151,6 +181,8 @@ def moment(clip: Clip, rank: int) -> Moment:
             )
             for c in clip.copies
         ],
+        matched=list(clip.matched),
+        snippet=Snippet(**clip.snippet) if clip.snippet else None,
     )
 
 

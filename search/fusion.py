@@ -66,6 +66,7 @@ def search_all(
     options: SearchOptions | None = None,
     negatives: Sequence[object] = (),
     rule: str = DEFAULT_RULE,
+    text_weight: float = TEXT_WEIGHT,
 ) -> list[Clip]:
     """Moments for ``text`` from every kind of evidence ``options.modalities`` allows: the
     visual search with ``vector`` (None: no visual search) fused with keyword search."""
@@ -98,7 +99,7 @@ def search_all(
     if not hits:
         return visual
     visual_vector = vector if "visual" in modalities else None
-    clips = fuse(visual, hits, rule, _LibraryLookups(library, visual_vector))
+    clips = fuse(visual, hits, rule, _LibraryLookups(library, visual_vector), text_weight)
     if options.per_video is not None:
         clips = cap_per_video(clips, options.per_video)
     return clips[: options.k]
@@ -178,8 +179,10 @@ def fuse(
     hits: Sequence[KeywordHit],
     rule: str = DEFAULT_RULE,
     lookups: Lookups | None = None,
+    text_weight: float = TEXT_WEIGHT,
 ) -> list[Clip]:
-    """The visual clips (ranked) and keyword hits (ranked) as one ranking under ``rule``."""
+    """The visual clips (ranked) and keyword hits (ranked) as one ranking under ``rule``
+    (``text_weight``: the keyword score's weight in the ``score`` rule)."""
     if rule not in FUSION_RULES:
         raise QueryError(f"fusion rule is one of {', '.join(FUSION_RULES)}, got {rule!r}")
     if not hits:
@@ -200,7 +203,7 @@ def fuse(
             home = _Candidate(_text_clip(moment, lookups), None)
             candidates.append(home)
         home.moments.append(moment)
-    score = _rrf if rule == "rrf" else _score_rule(visual, hits, candidates, lookups)
+    score = _rrf if rule == "rrf" else _score_rule(visual, hits, candidates, lookups, text_weight)
     ranked = sorted(
         candidates,
         key=lambda c: (
@@ -226,6 +229,7 @@ def _score_rule(
     hits: Sequence[KeywordHit],
     candidates: list[_Candidate],
     lookups: Lookups,
+    text_weight: float,
 ) -> Callable[[_Candidate], float]:
     top = max((h.score for h in hits), default=0.0)
     top = top if top > 0 else 1.0
@@ -243,7 +247,7 @@ def _score_rule(
 
     def score(c: _Candidate) -> float:
         text = max((m.best.score for m in c.moments), default=0.0) / top
-        return visual_score(c) + TEXT_WEIGHT * max(text, 0.0)
+        return visual_score(c) + text_weight * max(text, 0.0)
 
     return score
 

@@ -90,6 +90,15 @@ def search_keywords(
     return sorted(hits.values(), key=lambda h: (not h.exact, -h.score, h.span_id))[:limit]
 
 
+def text_generation(library: Library) -> tuple[int, float]:
+    """Changes whenever spans are stored or replaced (ids are never reused, and each
+    replacement stamps its evidence run): for result caches."""
+    sql = "SELECT (SELECT max(id) FROM text_spans), (SELECT max(updated) FROM evidence_runs)"
+    with library.catalog.engine.connect() as conn:
+        top, updated = conn.execute(text(sql)).one()
+    return int(top or 0), float(updated or 0.0)
+
+
 @dataclass(frozen=True)
 class _Scope:
     kinds: tuple[str, ...]

@@ -93,3 +93,34 @@ def test_python_api_takes_modalities(spoken) -> None:
             (ids[2], ("ocr",)),
         }
         assert all(c.snippet for c in clips)
+
+
+def test_http_api_takes_modalities_and_returns_matched_and_snippet(spoken) -> None:
+    from tests.api_server import BuiltLibrary, live_server, server_config
+
+    home, ids = spoken
+    built = BuiltLibrary(home, home, (), MODEL)
+    with live_server(server_config(built)) as server, server.client() as client:
+        got = client.get("/search", params={"q": "lighthouse keeper", "k": 3}).json()
+        first = got["results"][0]
+        assert (first["video_id"], first["start"]) == (ids[1], 2.3)
+        assert "speech" in first["matched"] and first["snippet"]["kind"] == "speech"
+        assert first["stream_url"].endswith("#t=2.3")
+        posted = client.post("/search", json={"q": "keeper", "modalities": ["ocr"]}).json()
+        assert [(m["video_id"], m["matched"]) for m in posted["results"]] == [(ids[2], ["ocr"])]
+        repeated = client.get("/search", params=[("q", "keeper"), ("modalities", "subtitles")])
+        assert repeated.status_code == 200 and repeated.json()["results"] == []
+        bad = client.post("/search", json={"q": "keeper", "modalities": ["smell"]})
+        assert bad.status_code == 422
+        # spans stored while the server runs are found at once (the result cache follows them)
+        assert (
+            client.get("/search", params={"q": "zebra", "modalities": "ocr"}).json()["total"] == 0
+        )
+        with Library.open(home) as library:
+            library.catalog.replace_text_spans(ids[0], "ocr", [TextSpan("ocr", 0, 1, "ZEBRA")])
+        try:
+            found = client.get("/search", params={"q": "zebra", "modalities": "ocr"}).json()
+            assert [m["video_id"] for m in found["results"]] == [ids[0]]
+        finally:
+            with Library.open(home) as library:
+                library.catalog.replace_text_spans(ids[0], "ocr", [])
