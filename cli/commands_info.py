@@ -7,6 +7,7 @@ import json
 
 import click
 
+from vidseek.cli.commands_calibrate import calibrate_command
 from vidseek.cli.context import AppContext
 
 
@@ -50,6 +51,9 @@ def info_command(app: AppContext, as_json: bool) -> None:
 @click.group("models")
 def models_group() -> None:
     """Models vidseek can use."""
+
+
+models_group.add_command(calibrate_command)
 
 
 @models_group.command("list")

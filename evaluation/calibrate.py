@@ -1,0 +1,238 @@
+"""``vidseek models calibrate``: fit a model's confidence calibration on labelled searches.
+
+For ``vidseek-demo`` the labels come from the demo world itself: videos are rendered from a
+seed (``demo/render.py``), indexed through the real pipeline, and every description of every
+colour/shape/background combination is searched in all five languages; each of the top
+moments of a query is labelled by the ground truth (does its scene show what the query
+says?). The queries for combinations that are absent supply the near misses a calibration has
+to learn to reject. A logistic over (cosine score, margin over the reference prompts) is
+fitted with both classes weighted equally, so 0.5 means "as likely a match as not"; a second
+render (another seed) validates it, and the numbers are kept in the file's ``fitted_on``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vidseek.core.library import Library
+from vidseek.core.types import Encoder
+from vidseek.demo.world import COLORS, LANGUAGES, SHAPES, describe
+from vidseek.search.calibration import Calibration
+from vidseek.search.confidence import ConfidenceScorer, segment_vectors
+from vidseek.search.query import SearchOptions, search_vector
+
+TOP = 3  # moments labelled per query
+FIT_SEED, VALIDATION_SEED = 5101, 5202
+N_VIDEOS = 8
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    kind: str  # "full" (shape, colour, background) or "short" (shape, colour)
+    key: tuple[str, ...]  # (shape, colour[, background])
+    lang: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled (query, moment) pair: the moment's features and whether it matches."""
+
+    query: int  # index into the queries
+    rank: int  # 1 = the query's top moment
+    score: float
+    margin: float
+    match: bool
+
+
+def demo_queries() -> list[Query]:
+    """Every combination of the demo world, with and without background, in every language."""
+    out = []
+    for shape, color, bg in itertools.product(SHAPES, COLORS, COLORS):
+        if color != bg:
+            for lang in LANGUAGES:
+                text = describe(shape, color, bg, lang)
+                out.append(Query(text, "full", (shape, color, bg), lang))
+    for shape, color in itertools.product(SHAPES, COLORS):
+        for lang in LANGUAGES:
+            out.append(Query(describe(shape, color, None, lang), "short", (shape, color), lang))
+    return out
+
+
+def demo_prompts() -> tuple[str, ...]:
+    """The reference captions for the demo model: every combination, in English."""
+    full = [describe(s, c, b) for s, c, b in itertools.product(SHAPES, COLORS, COLORS) if c != b]
+    return (*full, *(describe(s, c) for s, c in itertools.product(SHAPES, COLORS)))
+
+
+def scene_key(scene: dict, kind: str) -> tuple[str, ...]:
+    key = (scene["shape"], scene["color"], scene["background"])
+    return key if kind == "full" else key[:2]
+
+
+def label_searches(
+    library: Library,
+    scorer: ConfidenceScorer,
+    queries: Sequence[Query],
+    scenes_of: Callable[[int], list[dict]],
+    top: int = TOP,
+) -> list[Example]:
+    """Search each query (visual path, no cut-off) and label its top moments by the truth."""
+    vectors = scorer.encoder.encode_texts([q.text for q in queries])
+    examples = []
+    for i, (query, vector) in enumerate(zip(queries, vectors, strict=True)):
+        clips = search_vector(library, vector, SearchOptions(k=top))
+        stored = segment_vectors(library, {s for c in clips for s in c.segment_ids})
+        for rank, clip in enumerate(clips, 1):
+            ids = [s for s in clip.segment_ids if s in stored]
+            if not ids:
+                continue
+            scores, margins = scorer.features(vector, np.stack([stored[s] for s in ids]))
+            best = int(np.argmax(scores))
+            segment = library.segment(ids[best])
+            assert segment is not None
+            middle = (segment.start + segment.end) / 2
+            scene = next(
+                (s for s in scenes_of(clip.video_id) if s["start"] <= middle < s["end"]), None
+            )
+            match = scene is not None and scene_key(scene, query.kind) == query.key
+            examples.append(Example(i, rank, float(scores[best]), float(margins[best]), match))
+    return examples
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
+    """Weights (one per column, then the intercept) of a logistic regression fitted by Newton's
+    method, both classes weighted equally."""
+    a = np.c_[x, np.ones(len(x))]
+    weight = np.where(y, 0.5 / max(y.sum(), 1), 0.5 / max((~y).sum(), 1)) * len(y)
+    w = np.zeros(a.shape[1])
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -60, 60)))
+        gradient = a.T @ (weight * (p - y)) + l2 * w
+        hessian = (a * (weight * p * (1 - p))[:, None]).T @ a + l2 * np.eye(len(w))
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    return w
+
+
+def fit(examples: Sequence[Example], identity: dict, prompts: Sequence[str]) -> Calibration:
+    x = np.array([[e.score, e.margin] for e in examples])
+    y = np.array([e.match for e in examples])
+    w = fit_logistic(x, y)
+    return Calibration(
+        model=identity,
+        prompts=tuple(prompts),
+        w_score=round(float(w[0]), 6),
+        w_margin=round(float(w[1]), 6),
+        intercept=round(float(w[2]), 6),
+    )
+
+
+def no_match_figures(
+    calibration: Calibration,
+    queries: Sequence[Query],
+    examples: Sequence[Example],
+    present: Callable[[Query], bool],
+    threshold: float | None = None,
+) -> dict:
+    """For queries whose thing is absent: how often nothing passes the cut-off; for present
+    ones: how often the top moment passes and matches (R@1 with the cut-off)."""
+    cut = calibration.threshold if threshold is None else threshold
+    by_query: dict[int, list[Example]] = {}
+    for e in examples:
+        by_query.setdefault(e.query, []).append(e)
+    out: dict = {}
+    for kind in sorted({q.kind for q in queries}):
+        absent_empty, absent, kept_r1, present_n = 0, 0, 0, 0
+        for i, q in enumerate(queries):
+            if q.kind != kind:
+                continue
+            passing = [
+                e for e in by_query.get(i, []) if calibration.probability(e.score, e.margin) >= cut
+            ]
+            if present(q):
+                present_n += 1
+                kept_r1 += bool(passing) and passing[0].rank == 1 and passing[0].match
+            else:
+                absent += 1
+                absent_empty += not passing
+        out[kind] = {
+            "absent_queries": absent,
+            "absent_return_nothing": round(absent_empty / absent, 4) if absent else None,
+            "present_queries": present_n,
+            "present_r1": round(kept_r1 / present_n, 4) if present_n else None,
+        }
+    return out
+
+
+def render_demo_set(folder: Path, seed: int, n_videos: int = N_VIDEOS) -> list[Path]:
+    from vidseek.demo.render import generate_library
+
+    return generate_library(
+        folder, n_videos, seed=seed, duration=(30.0, 40.0), size=(320, 240), fps=12.0
+    )
+
+
+def demo_round(
+    encoder: Encoder, videos: Sequence[Path], home: Path, scorer: ConfidenceScorer
+) -> tuple[list[Query], list[Example], Callable[[Query], bool]]:
+    """Index ``videos`` (each with its ``.json`` truth) and label every demo query's top moments."""
+    from vidseek.indexer.pipeline import index_paths
+
+    with Library.open(home) as library:
+        report = index_paths(library, encoder, list(videos))
+        scenes: dict[int, list[dict]] = {}
+        for outcome in report.outcomes:
+            if outcome.video_id is not None:
+                truth = json.loads(Path(f"{outcome.path}.json").read_text(encoding="utf-8"))
+                scenes[outcome.video_id] = truth["scenes"]
+        keys = {scene_key(s, k) for ss in scenes.values() for s in ss for k in ("full", "short")}
+        queries = demo_queries()
+        examples = label_searches(library, scorer, queries, lambda v: scenes.get(v, []))
+    return queries, examples, lambda q: q.key in keys
+
+
+def calibrate_demo(
+    encoder: Encoder,
+    fit_seed: int = FIT_SEED,
+    validation_seed: int = VALIDATION_SEED,
+    n_videos: int = N_VIDEOS,
+    prompts: Sequence[str] | None = None,
+    notify: Callable[[str], None] = lambda message: None,
+) -> Calibration:
+    """Fit on one render of the demo world, validate on another; returns the calibration.
+    ``prompts``: the reference captions (default: the demo vocabulary)."""
+    prompts = tuple(prompts) if prompts is not None else demo_prompts()
+    identity = json.loads(json.dumps(asdict(encoder.identity)))
+    probe = Calibration(identity, prompts, 0.0, 0.0, 0.0)
+    scorer = ConfidenceScorer(encoder, probe)
+    rounds = {}
+    with tempfile.TemporaryDirectory(prefix="vidseek-calibrate-") as tmp:
+        for name, seed in (("fit", fit_seed), ("validation", validation_seed)):
+            notify(f"{name}: rendering and indexing {n_videos} demo videos (seed {seed})")
+            videos = render_demo_set(Path(tmp) / name / "videos", seed, n_videos)
+            rounds[name] = demo_round(encoder, videos, Path(tmp) / name / "library", scorer)
+    queries, examples, _ = rounds["fit"]
+    calibration = fit(examples, identity, prompts)
+    v_queries, v_examples, v_present = rounds["validation"]
+    provenance = {
+        "how": "vidseek models calibrate vidseek-demo (evaluation/calibrate.py)",
+        "features": "cosine score and margin over the prompts, of a moment's best segment",
+        "fit": {"seed": fit_seed, "videos": n_videos, "examples": len(examples)},
+        "validation": {
+            "seed": validation_seed,
+            "videos": n_videos,
+            "examples": len(v_examples),
+            **no_match_figures(calibration, v_queries, v_examples, v_present),
+        },
+    }
+    return Calibration(**{**asdict(calibration), "fitted_on": provenance})
