@@ -1,15 +1,24 @@
-"""Which videos a search may return: by id, and by path prefix (a catalog query, not a scan)."""
+"""Which videos a search may return: by id, by path prefix, and by what the catalog knows of
+each video (duration, frame size, file date, the container's creation time, speech and
+subtitles). Every filter is a catalog query answered with ids, never a scan of vectors."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sqlalchemy import and_, exists, not_, select
+
+from vidseek.core.catalog.schema import TextSpanRow, Video
 from vidseek.core.errors import QueryError
 from vidseek.core.library import Library
 
 MAX_PREFIX_CHARS = 4096
+MAX_LANGUAGES = 32
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -52,16 +61,187 @@ def videos_under(library: Library, prefixes: Iterable[str]) -> set[int]:
     return found
 
 
+def to_epoch(value: float | int | str | date | datetime) -> float:
+    """Unix seconds from a number, a ``date``/``datetime`` or an ISO 8601 string
+    (``2024-05-01`` or ``2024-05-01T12:00:00+02:00``); a date or time without a zone is UTC."""
+    if isinstance(value, bool):
+        raise QueryError("a date is an ISO 8601 string or Unix seconds, not true or false")
+    if isinstance(value, int | float):
+        seconds = float(value)
+        if not math.isfinite(seconds):
+            raise QueryError("a date in Unix seconds must be a finite number")
+        return seconds
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise QueryError(
+                f"not an ISO 8601 date: {value!r} (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)"
+            ) from None
+    if not isinstance(value, datetime):  # a date: its midnight, UTC
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+@dataclass(frozen=True)
+class VideoFilter:
+    """What a video must be like to be searched; None leaves a bound open. Ranges include
+    their ends. Dates are Unix seconds: ``modified_*`` the file's modification time,
+    ``created_*`` the container's ``creation_time`` tag (videos without one never match a
+    creation range). ``languages``: videos with speech or subtitles in one of them;
+    ``has_speech`` / ``has_subtitles``: True for videos with them, False for videos without."""
+
+    min_duration: float | None = None
+    max_duration: float | None = None
+    min_width: int | None = None
+    max_width: int | None = None
+    min_height: int | None = None
+    max_height: int | None = None
+    modified_after: float | None = None
+    modified_before: float | None = None
+    created_after: float | None = None
+    created_before: float | None = None
+    languages: tuple[str, ...] | None = None
+    has_speech: bool | None = None
+    has_subtitles: bool | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) is None for f in fields(self))
+
+    def validate(self) -> None:
+        for low, high in _RANGES:
+            lo, hi = getattr(self, low), getattr(self, high)
+            for name, value in ((low, lo), (high, hi)):
+                if value is not None and not (
+                    isinstance(value, int | float)
+                    and not isinstance(value, bool)
+                    and math.isfinite(value)
+                ):
+                    raise QueryError(f"{name} must be a finite number, got {value!r}")
+            if lo is not None and hi is not None and lo > hi:
+                raise QueryError(f"{low} ({lo:g}) is after {high} ({hi:g}): nothing can match")
+        for name in ("min_duration", "max_duration", *_SIZES):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise QueryError(f"{name} must be at least 0, got {value:g}")
+        if self.languages is not None:
+            if isinstance(self.languages, str):
+                raise QueryError("languages is a tuple of language codes, not one string")
+            if not 1 <= len(self.languages) <= MAX_LANGUAGES:
+                raise QueryError(f"give 1 to {MAX_LANGUAGES} languages")
+            if any(not isinstance(code, str) or not code.strip() for code in self.languages):
+                raise QueryError("a language is a code such as en or de")
+        for name in ("has_speech", "has_subtitles"):
+            if getattr(self, name) not in (None, True, False):
+                raise QueryError(f"{name} is true or false")
+
+
+_SIZES = ("min_width", "max_width", "min_height", "max_height")
+_RANGES = (
+    ("min_duration", "max_duration"),
+    ("min_width", "max_width"),
+    ("min_height", "max_height"),
+    ("modified_after", "modified_before"),
+    ("created_after", "created_before"),
+)
+_COLUMNS = {
+    "min_duration": (Video.duration, ">="),
+    "max_duration": (Video.duration, "<="),
+    "min_width": (Video.width, ">="),
+    "max_width": (Video.width, "<="),
+    "min_height": (Video.height, ">="),
+    "max_height": (Video.height, "<="),
+    "modified_after": (Video.mtime, ">="),
+    "modified_before": (Video.mtime, "<="),
+    "created_after": (Video.creation_time, ">="),
+    "created_before": (Video.creation_time, "<="),
+}
+
+
+DATE_FIELDS = ("modified_after", "modified_before", "created_after", "created_before")
+
+
+def split_video_filter(
+    options: dict[str, object],
+) -> tuple[dict[str, object], VideoFilter | None]:
+    """Keyword options → (the rest, a ``VideoFilter`` of those that are its fields, or None).
+    Dates may be ISO 8601 strings, dates or Unix seconds; ``languages`` one code or many."""
+    names = {f.name for f in fields(VideoFilter)}
+    given = {k: v for k, v in options.items() if k in names and v is not None}
+    rest = {k: v for k, v in options.items() if k not in names}
+    explicit = rest.pop("video_filter", None)
+    if not given:
+        return rest, explicit  # type: ignore[return-value]
+    if explicit is not None:
+        raise QueryError("give video_filter or its fields, not both")
+    for name in DATE_FIELDS:
+        if name in given:
+            given[name] = to_epoch(given[name])  # type: ignore[arg-type]
+    if isinstance(given.get("languages"), str):
+        given["languages"] = (given["languages"],)
+    elif "languages" in given:
+        given["languages"] = tuple(given["languages"])  # type: ignore[arg-type]
+    video_filter = VideoFilter(**given)  # type: ignore[arg-type]
+    video_filter.validate()
+    return rest, video_filter
+
+
+def videos_matching(library: Library, video_filter: VideoFilter) -> set[int]:
+    """Ids of the videos the filter allows: one catalog query (a NULL, e.g. no creation
+    time, matches no bound on it)."""
+    video_filter.validate()
+    conditions = []
+    for name, (column, op) in _COLUMNS.items():
+        value = getattr(video_filter, name)
+        if value is not None:
+            conditions.append(column >= value if op == ">=" else column <= value)
+    if video_filter.languages is not None:
+        codes = sorted({language_code(code) for code in video_filter.languages})
+        conditions.append(_has_spans(None, codes))
+    spoken = (("speech", video_filter.has_speech), ("subtitle", video_filter.has_subtitles))
+    for kind, wanted in spoken:
+        if wanted is not None:
+            found = _has_spans(kind, None)
+            conditions.append(found if wanted else not_(found))
+    query = select(Video.id).where(and_(*conditions))
+    with library.catalog.engine.connect() as conn:
+        return {int(i) for i in conn.execute(query).scalars()}
+
+
+def language_code(code: str) -> str:
+    """``"pt-BR"`` → ``"pt"``: languages are stored as their primary subtag, lower case."""
+    return code.strip().replace("_", "-").split("-")[0].lower()
+
+
+def _has_spans(kind: str | None, languages: list[str] | None):  # noqa: ANN202 (SQL expression)
+    spans = select(TextSpanRow.id).where(TextSpanRow.video_id == Video.id)
+    if kind is not None:
+        spans = spans.where(TextSpanRow.kind == kind)
+    else:  # a language is heard or read as subtitles; OCR'd text says nothing of it
+        spans = spans.where(TextSpanRow.kind.in_(("speech", "subtitle")))
+    if languages is not None:
+        spans = spans.where(TextSpanRow.language.in_(languages))
+    return exists(spans)
+
+
 def allowed_videos(
     library: Library,
     video_ids: Iterable[int] | None,
     path_prefixes: Iterable[str] | None,
+    video_filter: VideoFilter | None = None,
 ) -> tuple[int, ...] | None:
-    """The video ids both filters allow (ascending; may be empty), or None when unfiltered."""
-    if video_ids is None and path_prefixes is None:
+    """The video ids every filter allows (ascending; may be empty), or None when unfiltered."""
+    if video_filter is not None and video_filter.is_empty():
+        video_filter = None
+    if video_ids is None and path_prefixes is None and video_filter is None:
         return None
     allowed = set(video_ids) if video_ids is not None else None
     if path_prefixes is not None:
         under = videos_under(library, path_prefixes)
         allowed = under if allowed is None else allowed & under
+    if video_filter is not None:
+        matching = videos_matching(library, video_filter)
+        allowed = matching if allowed is None else allowed & matching
     return tuple(sorted(allowed))

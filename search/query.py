@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +13,13 @@ from vidseek.core.library import Library
 from vidseek.core.lru import LruCache
 from vidseek.core.types import Clip, Encoder
 from vidseek.search.clips import cap_per_video, merge_hits
-from vidseek.search.filters import allowed_videos
+from vidseek.search.exclusion import Negative, NegativeFilter, check_negatives, compose
+from vidseek.search.filters import VideoFilter, allowed_videos
 
 MAX_K = 1000
 MAX_QUERY_CHARS = 2000
+DEFAULT_TEXT_WEIGHT = 1.0  # image + text: the text's weight against the image's (both unit)
+MAX_TEXT_WEIGHT = 10.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class SearchOptions:
     min_score: float | None = None  # drop clips scoring below this cosine similarity
     path_prefixes: tuple[str, ...] | None = None  # only videos whose path starts with one
     exclude_video_ids: tuple[int, ...] | None = None  # never these videos (e.g. the query's)
+    # duration, frame size, dates, speech and subtitles (search/filters.py); a catalog query
+    video_filter: VideoFilter | None = None
     # fold copies of one moment (search/collapse.py) into one clip, which lists them
     collapse_duplicates: bool = False
     # evidence a text query searches: "visual", "speech", "subtitle", "ocr"; None: all of
@@ -43,6 +49,8 @@ class SearchOptions:
             raise QueryError("path_prefixes is a tuple of prefixes, not one string")
         if isinstance(self.exclude_video_ids, int):
             raise QueryError("exclude_video_ids is a tuple of ids, not one id")
+        if self.video_filter is not None:
+            self.video_filter.validate()
         if self.modalities is not None:
             from vidseek.search.fusion import parse_modalities
 
@@ -94,35 +102,110 @@ class Searcher:
     def embed_image(self, image: np.ndarray | str | Path) -> np.ndarray:
         return self.embedder.image(image)
 
-    def search_text(self, text: str, options: SearchOptions | None = None) -> list[Clip]:
+    def embed_image_text(
+        self, image: np.ndarray | str | Path, text: str, weight: float = DEFAULT_TEXT_WEIGHT
+    ) -> np.ndarray:
+        """An image query moved by text: unit(image + ``weight`` * text), both unit vectors
+        (weight 1: halfway between them)."""
+        return nudge(self.embed_image(image), self.embed_text(text), weight)
+
+    def negatives(self, query: str | None, not_texts: Sequence[str]) -> list[Negative]:
+        """What ``not_texts`` exclude from ``query`` (a text, or None for an image or a
+        vector): see ``search/exclusion.py``."""
+        return [
+            Negative(
+                self.embed_text(excluded),
+                self.embed_text(compose(query, excluded)) if query else None,
+            )
+            for excluded in check_negatives(not_texts)
+        ]
+
+    def search_text(
+        self, text: str, options: SearchOptions | None = None, not_texts: Sequence[str] = ()
+    ) -> list[Clip]:
         """Moments for ``text`` in what is seen, said and written (``options.modalities``),
-        fused (``search/fusion.py``)."""
+        fused (``search/fusion.py``), less those that show one of ``not_texts``."""
         from vidseek.search.fusion import search_all, wants_visual
 
         options = options or SearchOptions()
-        vector = self.embed_text(text) if wants_visual(options.modalities) else None
-        return search_all(self.library, text, vector, options)
+        if not wants_visual(options.modalities):
+            return search_all(self.library, text, None, options)
+        vector = self.embed_text(text)
+        return search_all(self.library, text, vector, options, self.negatives(text, not_texts))
+
+    def search_then(
+        self,
+        first: str,
+        then: str,
+        options: SearchOptions | None = None,
+        max_gap: float | None = None,
+        not_texts: Sequence[str] = (),
+    ) -> list[Clip]:
+        """Spans where ``first`` is followed by ``then`` within ``max_gap`` seconds
+        (``search/temporal.py``), less moments that show one of ``not_texts``."""
+        from vidseek.search.temporal import DEFAULT_MAX_GAP_S, search_then
+
+        return search_then(
+            self.library,
+            self.embed_text(first),
+            self.embed_text(then),
+            options,
+            DEFAULT_MAX_GAP_S if max_gap is None else max_gap,
+            self.negatives(first, not_texts),
+            self.negatives(then, not_texts),
+        )
 
     def search_image(
-        self, image: np.ndarray | str | Path, options: SearchOptions | None = None
+        self,
+        image: np.ndarray | str | Path,
+        options: SearchOptions | None = None,
+        text: str | None = None,
+        text_weight: float = DEFAULT_TEXT_WEIGHT,
+        not_texts: Sequence[str] = (),
     ) -> list[Clip]:
-        return self.search_vector(self.embed_image(image), options)
+        """Moments like ``image``; with ``text``, like the image moved towards the text."""
+        vector = (
+            self.embed_image(image)
+            if text is None
+            else self.embed_image_text(image, text, text_weight)
+        )
+        return self.search_vector(vector, options, self.negatives(None, not_texts))
 
-    def search_vector(self, vector: np.ndarray, options: SearchOptions | None = None) -> list[Clip]:
-        return search_vector(self.library, vector, options)
+    def search_vector(
+        self,
+        vector: np.ndarray,
+        options: SearchOptions | None = None,
+        negatives: Sequence[Negative] = (),
+    ) -> list[Clip]:
+        return search_vector(self.library, vector, options, negatives)
+
+
+def nudge(image: np.ndarray, text: np.ndarray, weight: float = DEFAULT_TEXT_WEIGHT) -> np.ndarray:
+    """unit(image + weight * text): an image query moved towards a text."""
+    if not (0.0 < weight <= MAX_TEXT_WEIGHT):
+        raise QueryError(f"the text weight must be in (0, {MAX_TEXT_WEIGHT:g}], got {weight:g}")
+    mixed = np.asarray(image, dtype=np.float64) + weight * np.asarray(text, dtype=np.float64)
+    norm = float(np.linalg.norm(mixed))
+    if not norm > 1e-6:
+        raise QueryError("the image and the text cancel out: give another text or weight")
+    return (mixed / norm).astype(np.float32)
 
 
 def search_vector(
-    library: Library, vector: np.ndarray, options: SearchOptions | None = None
+    library: Library,
+    vector: np.ndarray,
+    options: SearchOptions | None = None,
+    negatives: Sequence[Negative] = (),
 ) -> list[Clip]:
-    """Fetch hits until ``k`` clips survive merging, filters and the per-video cap.
+    """Fetch hits until ``k`` clips survive merging, filters and the per-video cap;
+    ``negatives``: hits that show one of them are dropped (``search/exclusion.py``).
 
     Needs no encoder: the vector may come from a model or from the library itself."""
     options = options or SearchOptions()
     options.validate()
     video_ids = options.video_ids
-    if options.path_prefixes is not None:
-        video_ids = allowed_videos(library, video_ids, options.path_prefixes)
+    if options.path_prefixes is not None or options.video_filter is not None:
+        video_ids = allowed_videos(library, video_ids, options.path_prefixes, options.video_filter)
     excluded = set(options.exclude_video_ids or ())
     if video_ids is not None and excluded:
         video_ids, excluded = tuple(v for v in video_ids if v not in excluded), set()
@@ -135,6 +218,7 @@ def search_vector(
     fetch = min(total, max(options.k * 4, 32) + skipped)
     query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
     paths: dict[int, str] = {}  # kept across widening rounds: each video is looked up once
+    unwanted = NegativeFilter(library, query, negatives)
     while True:
         hits = library.search_vectors(query, fetch, video_ids)[0]
         got = len(hits)
@@ -142,6 +226,7 @@ def search_vector(
             hits = [h for h in hits if h.video_id not in excluded]
         if options.min_score is not None:
             hits = [h for h in hits if h.score >= options.min_score]
+        hits = unwanted(hits)
         for vid in {h.video_id for h in hits} - paths.keys():
             paths[vid] = library.video(vid).path
         clips = merge_hits(hits, paths)

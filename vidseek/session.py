@@ -149,19 +149,56 @@ class Session:
         self._searchers.clear()
         return report
 
-    def search(self, text: str, k: int = 10, **filters: object) -> list[Clip]:
+    def search(
+        self,
+        text: str,
+        k: int = 10,
+        *,
+        then: str | None = None,
+        max_gap: float | None = None,
+        not_texts: Sequence[str] = (),
+        **filters: object,
+    ) -> list[Clip]:
         """The ``k`` best moments for ``text``: each a ``Clip`` with ``video_id``, ``path``,
-        ``start``, ``end`` (seconds) and ``score``. ``filters`` are ``SearchOptions`` fields
-        (``per_video``, ``video_ids``, ``min_score``, ``collapse_duplicates``, ...)."""
-        return self.searcher("text").search_text(text, self._options(k, filters))
+        ``start``, ``end`` (seconds) and ``score``.
+
+        ``then``: spans where ``text`` is followed by ``then`` in one video, at most
+        ``max_gap`` seconds later (default 10), from the start of one to the end of the other.
+        ``not_texts``: leave out moments that show one of these. ``filters`` are
+        ``SearchOptions`` fields (``per_video``, ``video_ids``, ``path_prefixes``,
+        ``min_score``, ``collapse_duplicates``, ...) and video filters (``min_duration``,
+        ``max_duration``, ``min_width``, ``max_width``, ``min_height``, ``max_height``,
+        ``modified_after``, ``modified_before``, ``created_after``, ``created_before`` as
+        ISO 8601 strings, dates or Unix seconds; ``languages``, ``has_speech``,
+        ``has_subtitles``)."""
+        searcher = self.searcher("text")
+        options = self._options(k, filters)
+        if then is not None:
+            return searcher.search_then(text, then, options, max_gap, not_texts)
+        if max_gap is not None:
+            from vidseek.core.errors import QueryError
+
+            raise QueryError("max_gap needs then: it is the gap between two events")
+        return searcher.search_text(text, options, not_texts)
 
     def search_image(
-        self, image: str | os.PathLike[str] | np.ndarray, k: int = 10, **filters: object
+        self,
+        image: str | os.PathLike[str] | np.ndarray,
+        k: int = 10,
+        *,
+        text: str | None = None,
+        text_weight: float = 1.0,
+        not_texts: Sequence[str] = (),
+        **filters: object,
     ) -> list[Clip]:
-        """The ``k`` moments that look most like ``image`` (a file path or an HxWx3 array)."""
+        """The ``k`` moments that look most like ``image`` (a file path or an HxWx3 array);
+        with ``text``, like the image moved towards the text (an image of a red circle and
+        ``"blue"``: blue circles), weighted ``text_weight`` against the image."""
         if isinstance(image, os.PathLike):
             image = os.fspath(image)
-        return self.searcher().search_image(image, self._options(k, filters))
+        return self.searcher().search_image(
+            image, self._options(k, filters), text, text_weight, not_texts
+        )
 
     def similar(
         self,
@@ -225,9 +262,11 @@ class Session:
 
     @staticmethod
     def _options(k: int, filters: dict[str, object]) -> SearchOptions:
+        from vidseek.search.filters import split_video_filter
         from vidseek.search.query import SearchOptions
 
-        return SearchOptions(k=k, **filters)  # type: ignore[arg-type]
+        options, video_filter = split_video_filter(filters)
+        return SearchOptions(k=k, video_filter=video_filter, **options)  # type: ignore[arg-type]
 
 
 def open_library(
