@@ -16,7 +16,7 @@ import itertools
 import json
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +174,26 @@ def no_match_figures(
     return out
 
 
+def best_threshold(
+    calibration: Calibration,
+    queries: Sequence[Query],
+    examples: Sequence[Example],
+    present: Callable[[Query], bool],
+) -> float:
+    """The cut-off that best serves both kinds of query on the fitting render: the most
+    absent queries returning nothing plus the most present ones keeping a right top moment."""
+
+    def merit(cut: float) -> float:
+        figures = no_match_figures(calibration, queries, examples, present, cut).values()
+        absent = sum(f["absent_queries"] for f in figures)
+        empty = sum((f["absent_return_nothing"] or 0.0) * f["absent_queries"] for f in figures)
+        kept = sum((f["present_r1"] or 0.0) * f["present_queries"] for f in figures)
+        return empty / max(absent, 1) + kept / max(sum(f["present_queries"] for f in figures), 1)
+
+    grid = [round(x, 2) for x in np.arange(0.05, 0.951, 0.01)]
+    return max(grid, key=lambda cut: (merit(cut), -abs(cut - 0.5)))
+
+
 def render_demo_set(folder: Path, seed: int, n_videos: int = N_VIDEOS) -> list[Path]:
     from vidseek.demo.render import generate_library
 
@@ -221,8 +241,10 @@ def calibrate_demo(
             notify(f"{name}: rendering and indexing {n_videos} demo videos (seed {seed})")
             videos = render_demo_set(Path(tmp) / name / "videos", seed, n_videos)
             rounds[name] = demo_round(encoder, videos, Path(tmp) / name / "library", scorer)
-    queries, examples, _ = rounds["fit"]
+    queries, examples, present = rounds["fit"]
     calibration = fit(examples, identity, prompts)
+    cut = best_threshold(calibration, queries, examples, present)
+    calibration = replace(calibration, threshold=cut)
     v_queries, v_examples, v_present = rounds["validation"]
     provenance = {
         "how": "vidseek models calibrate vidseek-demo (evaluation/calibrate.py)",

@@ -15,7 +15,7 @@ subtitles, on-screen text) keep their place whatever their visual confidence.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,15 +82,20 @@ class ConfidenceScorer:
                 self._prompts = np.asarray(vectors, dtype=np.float32)
             return self._prompts
 
+    def features(self, query: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each segment's cosine score with ``query`` and its margin over the reference prompts."""
+        q = np.asarray(query, dtype=np.float32).ravel()
+        scores = (vectors @ q).astype(np.float64)
+        margins = scores - (vectors @ self.prompt_vectors().T).max(axis=1)
+        return scores, margins
+
     def confidences(self, query: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         """The calibrated probability that each row of ``vectors`` (segments) matches."""
         if not len(vectors):
             return np.zeros(0)
-        q = np.asarray(query, dtype=np.float32).ravel()
-        scores = vectors @ q
-        margins = scores - (vectors @ self.prompt_vectors().T).max(axis=1)
+        scores, margins = self.features(query, vectors)
         c = self.calibration
-        z = c.w_score * scores.astype(np.float64) + c.w_margin * margins + c.intercept
+        z = c.w_score * scores + c.w_margin * margins + c.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
 
     def judge(
@@ -112,7 +117,7 @@ class ConfidenceScorer:
             if not found:
                 kept.append(clip)  # nothing visual to judge (no stored vectors)
                 continue
-            clip.confidence = round(max(found), 4)
+            clip.confidence = round(max(found)[1], 4)  # that of its best-scoring segment
             clip.confidence_level = self.calibration.level(clip.confidence)
             if clip.confidence >= cut or _found_by_words(clip):
                 kept.append(clip)
@@ -124,16 +129,27 @@ class ConfidenceScorer:
 
     def _segment_confidences(
         self, library: Library, query: np.ndarray, clips: Sequence[Clip]
-    ) -> dict[int, float]:
-        model = library.model
-        ids = sorted({s for c in clips for s in c.segment_ids})
-        if model is None or not ids:
+    ) -> dict[int, tuple[float, float]]:
+        """Segment id -> (cosine score, confidence) for every segment of ``clips``."""
+        vectors = segment_vectors(library, {s for c in clips for s in c.segment_ids})
+        if not vectors:
             return {}
-        out: dict[int, float] = {}
-        for got, vectors in library.catalog.segment_vectors(model.dim, ids):
-            for sid, p in zip(got, self.confidences(query, vectors), strict=True):
-                out[int(sid)] = float(p)
-        return out
+        ids = list(vectors)
+        matrix = np.stack([vectors[i] for i in ids])
+        scores = matrix @ np.asarray(query, dtype=np.float32).ravel()
+        probabilities = self.confidences(query, matrix)
+        return {i: (float(s), float(p)) for i, s, p in zip(ids, scores, probabilities, strict=True)}
+
+
+def segment_vectors(library: Library, ids: Collection[int]) -> dict[int, np.ndarray]:
+    """Stored vectors of these segments, by id (from the catalog)."""
+    model = library.model
+    if model is None or not ids:
+        return {}
+    out: dict[int, np.ndarray] = {}
+    for got, vectors in library.catalog.segment_vectors(model.dim, ids):
+        out.update(zip((int(i) for i in got), vectors, strict=True))
+    return out
 
 
 def _found_by_words(clip: Clip) -> bool:
