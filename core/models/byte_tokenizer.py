@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from vidseek.core.models.query_length import warn_cut
+
 PAD, SOT, EOT = 0, 257, 258
 VOCAB_SIZE = 259
 
@@ -33,6 +35,7 @@ class ByteTokenizer:
         for row, text in enumerate(texts):
             ids = [SOT, *(b + 1 for b in text.strip().lower().encode("utf-8")), EOT]
             if len(ids) > length:  # keep the end-of-text marker when truncating
+                warn_cut(text, len(ids), length)
                 ids = ids[: length - 1] + [EOT]
             out[row, : len(ids)] = ids
         return out

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from vidseek.core.errors import ModelError
+from vidseek.core.models.query_length import warn_cut
 
 VOCAB_FILE = "bpe_simple_vocab_16e6.txt.gz"
 N_MERGES = 49152 - 256 - 2
@@ -58,6 +59,7 @@ class ClipTokenizer:
         for row, text in enumerate(texts):
             tokens = [self.sot, *self.encode(text), self.eot]
             if len(tokens) > length:  # truncate, keeping the end-of-text marker
+                warn_cut(text, len(tokens), length)
                 tokens = tokens[:length]
                 tokens[-1] = self.eot
             out[row, : len(tokens)] = tokens

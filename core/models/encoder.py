@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from vidseek.core.models.preprocess import BatchPreprocess
+from vidseek.core.models.query_length import check_open_clip
 from vidseek.core.types import ModelIdentity
 
 
@@ -54,6 +55,7 @@ class ClipEncoder:
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Texts → float32 (n, dim), unit rows."""
         texts = [str(t) for t in texts]
+        check_open_clip(self.tokenizer, texts)  # warns about queries cut to the context
         out = []
         for i in range(0, len(texts), self.batch_size):
             tokens = self.tokenizer(texts[i : i + self.batch_size]).to(self.device)
