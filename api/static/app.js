@@ -130,11 +130,33 @@
     el("span", { class: "thumb" }, img, el("span", { class: "badge" }, range)),
     el("span", { class: "card-body" },
       el("span", { class: "title" }, moment.title),
+      evidence(moment),
+      snippet(moment),
       el("span", { class: "meta" },
         el("span", { class: "score" }, `score ${moment.score.toFixed(3)}`), bar,
         extra ? el("span", { class: "count" }, extra) : ""),
     ));
     return node;
+  }
+
+  // One badge per kind of evidence that found the moment: seen, said, subtitled, written.
+  const EVIDENCE = { visual: "seen", speech: "said", subtitle: "subtitle", ocr: "on screen" };
+  function evidence(moment) {
+    const kinds = moment.matched || ["visual"];
+    return el("span", { class: "evidence" },
+      ...kinds.map((kind) => el("span", {
+        class: `ev ev-${kind}`, title: `matched in ${EVIDENCE[kind] || kind}`,
+      }, EVIDENCE[kind] || kind)));
+  }
+
+  // The words that matched, with their time (for speech, the first matched word's).
+  function snippet(moment) {
+    const s = moment.snippet;
+    if (!s) return "";
+    const lang = s.language ? ` ${s.language}` : "";
+    return el("span", { class: "snippet", lang: s.language || "" },
+      el("span", { class: "snippet-at" }, `${clock(s.start)}${lang}`),
+      el("q", {}, s.text));
   }
 
   // A card with its "More like this" action (a sibling: a button holds no other button).
