@@ -57,17 +57,45 @@ models_group.add_command(calibrate_command)
 
 
 @models_group.command("list")
-def list_models() -> None:
-    """List the presets and what each is good for."""
-    from vidseek.core.models import list_presets
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per preset.")
+def list_models(as_json: bool) -> None:
+    """List the presets: size, image cost, published results and what runs them.
 
-    for preset in list_presets():
-        click.echo(f"{preset.name:<16} {preset.spec}\n{'':<16} {preset.description}")
+    PARAMS counts both towers; IMAGE GFLOPS is one frame at the model's input size, one per
+    multiply-add (open_clip's convention), measured by scripts/measure_presets.py. CONTEXT
+    is the text tokens a query is cut to (a longer query is cut with a warning). TEXT ON is
+    what embeds queries here; frames run on the backend named at the end (torch on a GPU).
+    Each published number names its source. Use a preset with --model NAME.
+    """
     from vidseek.core.models import backends
+    from vidseek.core.models.preset_info import preset_rows
 
+    rows = preset_rows()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row))
+        return
+    click.echo(f"{'PRESET':<19}{'PARAMS':>8}{'IMAGE GFLOPS':>14}{'CONTEXT':>9}{'DIM':>6}"
+               f"  {'TEXT ON':<13}LANGUAGES")  # fmt: skip
+    for row in rows:
+        click.echo(
+            f"{row['name']:<19}{_millions(row['params']):>8}{row['image_gflops']:>14.4g}"
+            f"{row['context_length']:>9}{row['embed_dim']:>6}  {row['backends']['text']:<13}"
+            f"{row['languages']}"
+        )
+        click.echo(f"  {row['spec']}: {row['description']}")
+        for metric in row["metrics"]:
+            click.echo(f"    {metric['benchmark']}: {metric['value']:g}  [{metric['source']}]")
     accelerated = ", ".join(backends.installed()) or "none (pip install 'vidseek[fast]')"
     chosen = backends.choose(backends.requested(), "cpu")
     on_torch = backends.requested() == "torch" or importlib.util.find_spec("onnxruntime") is None
-    text = "torch" if on_torch else "onnxruntime (the text tower, exported on first search)"
+    text = "torch" if on_torch else (
+        "onnxruntime (the text tower, exported on first search); torch for Hugging Face "
+        "tokenizers (NLLB, XLM-V)"
+    )  # fmt: skip
     click.echo(f"\nquery texts run on: {text}")
     click.echo(f"image encoder backends installed: {accelerated}; on CPU this runs: {chosen}")
+
+
+def _millions(n: int) -> str:
+    return f"{n / 1e9:.2f}B" if n >= 1e9 else f"{n / 1e6:.1f}M"
