@@ -15,6 +15,7 @@ from vidseek.api import (
     routes_duplicates,
     routes_jobs,
     routes_media,
+    routes_models,
     routes_score,
     routes_search,
     routes_system,
@@ -118,7 +119,7 @@ def create_app(config: ServerConfig, library: Library | None = None) -> FastAPI:
     )
     app.state.services = svc
     install_error_handlers(app)
-    routers = (routes_search, routes_videos, routes_media, routes_jobs, routes_score)
+    routers = (routes_search, routes_videos, routes_media, routes_jobs, routes_score, routes_models)
     for module in (*routers, routes_duplicates):
         app.include_router(module.router, responses=UNAUTHORIZED)
     app.include_router(routes_system.router)

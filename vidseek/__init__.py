@@ -10,7 +10,9 @@ The Python API is small::
             print(clip.video_id, clip.path, clip.start, clip.end, clip.score)
 
 ``open_library`` returns a ``Session``: one library bound to one model. Results are ``Clip``
-values. Every error raised on purpose is a ``VidseekError`` (tree in ``vidseek.core.errors``).
+values. ``list_presets()`` describes the recommended models (``Preset``: spec, size, cost,
+published results with sources). Every error raised on purpose is a ``VidseekError`` (tree
+in ``vidseek.core.errors``).
 Names are loaded on first use, so ``import vidseek`` costs nothing.
 """
 
@@ -42,6 +44,8 @@ _EXPORTS = {
     "DecodeTimeout": "vidseek.core.errors",
     "QueryError": "vidseek.core.errors",
     "score": "vidseek.evaluation.scoring",
+    "list_presets": "vidseek.core.models.presets",
+    "Preset": "vidseek.core.models.presets",
     "frechet_clip_distance": "vidseek.evaluation.scoring",
 }
 
@@ -58,6 +62,7 @@ __all__ = [
     "ModelError",
     "ModelIdentity",
     "ModelMismatch",
+    "Preset",
     "QueryError",
     "SearchOptions",
     "Session",
@@ -67,6 +72,7 @@ __all__ = [
     "VidseekError",
     "WeightsUnavailable",
     "frechet_clip_distance",
+    "list_presets",
     "open_library",
     "score",
 ]
@@ -86,6 +92,7 @@ if TYPE_CHECKING:
         VidseekError,
         WeightsUnavailable,
     )
+    from vidseek.core.models.presets import Preset, list_presets
     from vidseek.core.types import Clip, ModelIdentity, VideoRecord
     from vidseek.evaluation.scoring import frechet_clip_distance, score
     from vidseek.indexer.options import IndexOptions
