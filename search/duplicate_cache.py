@@ -65,7 +65,9 @@ def library_duplicates(
         found = find_duplicates(library, options, videos=changed) if changed else None
         pairs = kept + (found.pairs if found else [])
         pairs.sort(key=lambda p: (p.a, p.b))
-        report = DuplicateReport(pairs, len(versions), found.candidates if found else 0)
+        report = DuplicateReport(pairs, len(versions))
+        if found is not None:
+            report.candidates, report.search_seconds = found.candidates, found.search_seconds
     report.seconds = time.perf_counter() - started
     if not library.read_only:
         _store(library, options, versions, report.pairs)

@@ -2,7 +2,7 @@
 
 Candidates come from the vector index, never from all pairs: every segment vector of a video
 is a query for its ``neighbours`` nearest segments, and a pair of videos is a candidate when
-some segment of one is at least ``min_similarity`` alike a segment of the other. The cost is
+some segment of one is nearly ``min_similarity`` alike a segment of the other. The cost is
 O(segments x one index query), and only candidates are compared frame by frame
 (``search/alignment.py``, ~1 frame vector per second, as indexed).
 
@@ -27,9 +27,13 @@ import numpy as np
 from vidseek.core.errors import QueryError
 from vidseek.core.library import Library
 from vidseek.search.alignment import Alignment, align, frame_step
+from vidseek.search.candidates import candidate_pairs
 
 Kind = Literal["copy", "clip"]
 FRAME_CACHE = 256  # videos whose frame vectors are kept while candidates are checked
+# A candidate's segments may be this much less alike than its frames must be: a trimmed or
+# spliced copy is cut into segments at other places, so its pooled vectors mix other frames.
+CANDIDATE_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class DuplicateReport:
     videos: int = 0  # videos with indexed segments
     candidates: int = 0  # pairs compared frame by frame (this run; 0 when all were cached)
     seconds: float = 0.0  # time spent finding them (this run)
+    search_seconds: float = 0.0  # of which querying the vector index for candidates
     paths: dict[int, str] = field(default_factory=dict)  # of the videos in pairs (with_paths)
     _links: dict[int, list[DuplicatePair]] | None = field(default=None, repr=False)
 
@@ -219,16 +224,11 @@ def find_duplicates(
         query_ids = table.ids[np.isin(table.video_ids, np.fromiter(videos, dtype=np.int64))]
         if not len(query_ids):
             return DuplicateReport([], n_videos)
-    candidates = set()
-    for ids, vectors in library.catalog.segment_vectors(model.dim, ids=query_ids):
-        sources = table.video_ids[np.searchsorted(table.ids, ids)]
-        found = library.search_vectors(vectors, options.neighbours + 1)
-        for src, hits in zip(sources, found, strict=True):
-            for h in hits:
-                if h.video_id != src and h.score >= options.min_similarity:
-                    candidates.add((min(h.video_id, int(src)), max(h.video_id, int(src))))
+    floor = options.min_similarity - CANDIDATE_MARGIN
+    candidates, searching = candidate_pairs(library, table, query_ids, options.neighbours, floor)
     pairs = list(_verify(library, sorted(candidates), options))
-    return DuplicateReport(pairs, n_videos, len(candidates), time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return DuplicateReport(pairs, n_videos, len(candidates), seconds, searching)
 
 
 def _verify(

@@ -200,3 +200,22 @@ def test_search_collapses_copies_into_one_result(library: Library):
     assert {c.video_id for c in top.copies} | {top.video_id} == family
     assert not any(c.video_id in family for c in folded[1:] if c.start <= 8 <= c.end)
     assert len(folded) == 5  # folded copies leave room for other results
+
+
+def test_a_large_scan_builds_its_own_ivf_and_finds_the_same(library: Library, monkeypatch):
+    from vidseek.search import candidates
+    from vidseek.search.duplicates import find_duplicates
+
+    exact = find_duplicates(library)
+    built = []
+    scan_index = candidates._scan_index
+
+    def spy(*args):
+        built.append(scan_index(*args))
+        return built[-1]
+
+    monkeypatch.setattr(candidates, "SCAN_EXACT_MAX", 10)
+    monkeypatch.setattr(candidates, "_scan_index", spy)
+    approximate = find_duplicates(library)
+    assert len(built) == 1 and built[0].spec.kind == "ivf"
+    assert approximate.pairs == exact.pairs

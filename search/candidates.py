@@ -1,0 +1,83 @@
+"""Candidate pairs of videos for the near-duplicate scan: every segment vector of a video is a
+query for its nearest segments.
+
+Up to ``SCAN_EXACT_MAX`` segments (or as many query x indexed segments: a few new videos
+looked for in a large library) the library's own vector index answers (exact while it is
+flat). Beyond, a flat index would make the scan quadratic (every query reads every vector), so
+the scan builds its own IVF over the segment vectors, FAISS on the CPU: ~4·√n lists
+(``ivf_lists``, as the library's IVF kinds) and a fixed ``SCAN_NPROBE`` of them visited per
+query, so a query reads O(√n) vectors. Copies are near-identical vectors, which an IVF finds
+in the query's own list or the next ones: recall is checked by ``bench/duplicates.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from vidseek.core.catalog import SegmentTable
+from vidseek.core.index_kinds import IndexSpec, ivf_lists
+from vidseek.core.library import Library
+
+SCAN_EXACT_MAX = 20_000  # segments: up to here the library's own index answers
+SCAN_NPROBE = 16
+
+
+def candidate_pairs(
+    library: Library,
+    table: SegmentTable,
+    query_ids: np.ndarray | None,
+    neighbours: int,
+    floor: float,
+) -> tuple[set[tuple[int, int]], float]:
+    """Pairs (lower id, higher id) of videos with a segment at least ``floor`` alike, looked
+    for from the segments ``query_ids`` (all when None); and the seconds spent searching."""
+    model = library.model
+    assert model is not None
+    n = len(table.ids)
+    queries = n if query_ids is None else len(query_ids)
+    search = _scan_index(library, table, model.dim) if queries * n > SCAN_EXACT_MAX**2 else None
+    pairs: set[tuple[int, int]] = set()
+    searching = 0.0
+    for ids, vectors in library.catalog.segment_vectors(model.dim, ids=query_ids):
+        sources = table.video_ids[np.searchsorted(table.ids, ids)]
+        t0 = time.perf_counter()
+        found = _search(library, table, search, vectors, neighbours + 1)
+        for src, hits in zip(sources, found, strict=True):
+            for video_id, score in hits:
+                if video_id != src and score >= floor:
+                    pairs.add((min(video_id, int(src)), max(video_id, int(src))))
+        searching += time.perf_counter() - t0
+    return pairs, searching
+
+
+def _search(
+    library: Library, table: SegmentTable, index, vectors: np.ndarray, k: int
+) -> Iterator[list[tuple[int, float]]]:
+    """(video id, score) of the ``k`` nearest segments of each row of ``vectors``."""
+    if index is None:
+        for hits in library.search_vectors(vectors, k):
+            yield [(h.video_id, h.score) for h in hits]
+        return
+    scores, ids = index.search(vectors, k)
+    for srow, irow in zip(scores, ids, strict=True):
+        found = irow[irow >= 0]
+        pos = np.minimum(np.searchsorted(table.ids, found), len(table.ids) - 1)
+        known = table.ids[pos] == found  # a segment removed meanwhile is not in the table
+        videos = table.video_ids[pos[known]].tolist()
+        yield list(zip(videos, srow[irow >= 0][known].tolist(), strict=True))
+
+
+def _scan_index(library: Library, table: SegmentTable, dim: int):
+    """An IVF over every segment vector, for this scan only (never saved)."""
+    from vidseek.core.faiss_index import FaissIndex
+
+    spec = IndexSpec("ivf", nlist=ivf_lists(len(table.ids)), nprobe=SCAN_NPROBE)
+    picked = table.ids[FaissIndex.training_positions(len(table.ids), spec)]
+    sample = np.concatenate([v for _, v in library.catalog.segment_vectors(dim, ids=picked)])
+    index = FaissIndex.train(dim, spec, sample, lists_on=None)
+    for ids, vectors in library.catalog.segment_vectors(dim):
+        index.add(ids, vectors)
+    return index
