@@ -23,9 +23,11 @@ from vidseek.session import Session
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True)
 INSTRUCTIONS = (
-    "vidseek searches a video library by what is seen in each moment. search_moments takes "
-    "a text (any language the model knows) or an image and returns moments: video_id, path, "
-    "start and end in seconds, score (cosine similarity). moment_thumbnail shows a moment."
+    "vidseek searches a video library by what is seen, said and written in each moment. "
+    "search_moments takes a text (any language the model knows) or an image and returns "
+    "moments: video_id, path, start and end in seconds, score, matched (the evidence that "
+    "found it: visual, speech, subtitle, ocr) and snippet (the matching words with their "
+    "time). moment_thumbnail shows a moment."
 )
 
 T = TypeVar("T")
@@ -58,6 +60,7 @@ def build_server(
         video_ids: list[int] | None = None,
         min_score: float | None = None,
         collapse_duplicates: bool = False,
+        modalities: list[str] | None = None,
     ) -> dict[str, Any]:
         """Find the moments of the library that best match a text, or an image (a file path
         on the server's machine, or base64 bytes). Give exactly one of text, image_path,
@@ -65,8 +68,11 @@ def build_server(
         video; path_prefix: only videos under these folders/prefixes; video_ids: only these
         videos; min_score: drop moments below this cosine; collapse_duplicates: one result
         per moment, its copies in other videos (re-encodes, crops, trims) listed in its
-        "copies". Returns results with video_id, path, start, end (seconds) and score, best
-        first."""
+        "copies"; modalities: for a text, search only some evidence, any of "visual"
+        (what is seen), "speech", "subtitle", "ocr" (on-screen text); default all, fused, an
+        exact spoken or written phrase first ("words in quotes" must occur together).
+        Returns results with video_id, path, start, end (seconds), score, matched and
+        snippet ({text, kind, start, end, language} or null), best first."""
         return locked(
             tools.search_moments,
             text,
@@ -78,6 +84,7 @@ def build_server(
             video_ids,
             min_score,
             collapse_duplicates,
+            modalities,
         )
 
     @server.tool(annotations=READ_ONLY)

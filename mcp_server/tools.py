@@ -12,6 +12,7 @@ from typing import Any
 
 from vidseek.core.errors import QueryError
 from vidseek.search.filters import absolute_prefix
+from vidseek.search.fusion import parse_modalities
 from vidseek.session import Session
 
 THUMBNAIL_SHORT_SIDE = 256
@@ -37,12 +38,19 @@ class LibraryTools:
         video_ids: list[int] | None = None,
         min_score: float | None = None,
         collapse_duplicates: bool = False,
+        modalities: list[str] | None = None,
     ) -> dict[str, Any]:
         given = [q for q in (text, image_path, image_base64) if q]
         if len(given) != 1:
             raise QueryError("give exactly one of text, image_path or image_base64")
         filters: dict[str, Any] = {"per_video": per_video, "min_score": min_score}
         filters["collapse_duplicates"] = collapse_duplicates
+        evidence = parse_modalities(modalities)
+        if evidence is not None:
+            if not text and evidence != ("visual",):
+                raise QueryError("an image query searches what is seen only")
+            if text:
+                filters["modalities"] = evidence
         if path_prefix:
             filters["path_prefixes"] = tuple(absolute_prefix(p) for p in path_prefix)
         if video_ids:

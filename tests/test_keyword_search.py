@@ -124,3 +124,19 @@ def test_http_api_takes_modalities_and_returns_matched_and_snippet(spoken) -> No
         finally:
             with Library.open(home) as library:
                 library.catalog.replace_text_spans(ids[0], "ocr", [])
+
+
+def test_mcp_search_moments_takes_modalities(spoken) -> None:
+    from vidseek.core.errors import QueryError
+    from vidseek.mcp.tools import LibraryTools
+
+    home, ids = spoken
+    with vidseek.open_library(home, model=MODEL) as session:
+        tools = LibraryTools(session)
+        out = tools.search_moments(text="keeper", modalities=["ocr", "subtitles"])
+        assert [(r["video_id"], r["matched"]) for r in out["results"]] == [(ids[2], ["ocr"])]
+        assert out["results"][0]["snippet"]["text"] == "KEEPER"
+        everything = tools.search_moments(text="lighthouse keeper", k=2)
+        assert everything["results"][0]["snippet"]["start"] == 2.3
+        with pytest.raises(QueryError, match="seen only"):
+            tools.search_moments(image_path=str(home), modalities=["speech"])
