@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from tests.exact_index import ExactIndex
 from vidseek.core.models import load_encoder
+from vidseek.demo.fonts import font
 from vidseek.demo.render import write_video
 from vidseek.demo.world import Scene, describe
 from vidseek.indexer.decode import PyAVDecoder
-from vidseek.indexer.dedupe import DEFAULT_THRESHOLD, FrameDeduper, thumbnail
+from vidseek.indexer.dedupe import DEFAULT_THRESHOLD, FrameDeduper, RepeatTest, thumbnail
 from vidseek.indexer.embed import WorkItem, embed_video
 from vidseek.indexer.options import IndexOptions
 
@@ -118,3 +121,63 @@ def test_static_shots_halve_the_encodes_and_keep_search_results(static_video: Pa
     np.testing.assert_array_equal(scene_of["on"], scene_of["off"])
     np.testing.assert_array_equal(scene_of["on"], np.repeat([[0], [1], [2]], 3, axis=1))
     assert float(on.video_vector @ off.video_vector) > 0.99
+
+
+SLIDE_A = ("Revenue grew in every region except the north", "Hiring is paused until March",
+           "Two new offices open in spring")  # fmt: skip
+SLIDE_B = ("Support tickets fell by a third since June", "The mobile app ships next week",
+           "Budget requests are due on Friday")  # fmt: skip
+
+
+def slide(lines: tuple[str, ...], size: tuple[int, int] = (1280, 720)) -> np.ndarray:
+    """A white 1280x720 slide: the same title, then ``lines`` of 24 px text."""
+    image = Image.new("RGB", size, (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.text((80, 60), "Quarterly review", font=font(56), fill=(20, 20, 20))
+    for i, line in enumerate(lines):
+        draw.text((100, 200 + 40 * i), line, font=font(24), fill=(20, 20, 20))
+    return np.asarray(image)
+
+
+def shrink(image: np.ndarray, short_side: int = 224) -> np.ndarray:
+    """What the decoder hands the encoder (short side = the model's image size)."""
+    h, w = image.shape[:2]
+    size = (round(w * short_side / h), short_side)
+    return np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR))
+
+
+@pytest.mark.parametrize("short_side", [None, 224])
+def test_a_slide_with_other_lines_of_small_text_is_a_new_frame(short_side: int | None) -> None:
+    a, b = slide(SLIDE_A), slide(SLIDE_B)
+    if short_side:
+        a, b = shrink(a, short_side), shrink(b, short_side)
+    assert np.abs(thumbnail(a) - thumbnail(b)).mean() < DEFAULT_THRESHOLD  # the old test's miss
+    test = RepeatTest()
+    assert not test.is_repeat(a)
+    assert not test.is_repeat(b)
+    assert test.is_repeat(b.copy())
+    fake = Fake()
+    vectors = FrameDeduper(fake).encode_images([a, a, b])
+    assert fake.calls == [2]
+    assert not np.array_equal(vectors[2], vectors[0])
+
+
+def test_slides_held_through_compression_are_still_skipped(tmp_path: Path) -> None:
+    """Two slides, 6 s each, H.264 at 2 fps, decoded at 224: one encode per slide."""
+    path = tmp_path / "slides.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=2)
+        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+        for i, lines in enumerate([SLIDE_A] * 12 + [SLIDE_B] * 12):
+            picture = slide(lines).copy()
+            picture[680:700, 40 + 8 * i : 60 + 8 * i] = (200, 40, 40)  # a small moving cursor
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    frames = np.concatenate([b.images for b in PyAVDecoder().frames(path, 1.0, 224, 64)])
+    assert len(frames) == 12
+    fake = Fake()
+    FrameDeduper(fake).encode_images(list(frames))
+    assert fake.calls == [2]
