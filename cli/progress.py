@@ -117,11 +117,19 @@ class JsonLogProgress:
         self.emit("job_finished", **summary(report), time=round(time.time(), 3))
 
 
-def summary(report: IndexReport) -> dict[str, int | float]:
-    """Counts per status, pruned rows, frames and seconds of a finished job."""
-    counts: dict[str, int | float] = {s: len(report.of(s)) for s in STATUSES}
+def summary(report: IndexReport) -> dict[str, object]:
+    """Counts per status, pruned rows, frames and seconds of a finished job; seconds per
+    stage (visual and each kind of evidence) and, per kind, videos done and failed."""
+    counts: dict[str, object] = {s: len(report.of(s)) for s in STATUSES}
     counts.update(pruned=len(report.pruned), frames=report.frames)
     counts["seconds"] = round(report.seconds, 3)
+    counts["stages"] = {k: round(v, 3) for k, v in report.stages.items()}
+    evidence: dict[str, dict[str, int]] = {}
+    for o in report.evidence:
+        kind = evidence.setdefault(o.kind, {"done": 0, "failed": 0, "spans": 0})
+        kind[o.status] = kind.get(o.status, 0) + 1
+        kind["spans"] += o.spans
+    counts["evidence"] = evidence
     return counts
 
 

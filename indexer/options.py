@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vidseek.indexer.ocr import OcrOptions
 from vidseek.indexer.segment import SegmentOptions
+
+
+@dataclass(frozen=True)
+class EvidenceOptions:
+    """Which text evidence to extract besides the pictures (``indexer/evidence.py``)."""
+
+    # "speech", "subtitle", "ocr"; None: the kinds the library was last indexed with, else
+    # subtitles only (speech and OCR cost far more than the pictures: asked for, never implied)
+    kinds: tuple[str, ...] | None = None
+    asr_model: str | None = None  # NAME|PATH (indexer/speech.py); None: tiny.en
+    asr_device: str | None = None  # "cpu", "cuda"; None: the GPU when CTranslate2 sees one
+    ocr: OcrOptions = field(default_factory=OcrOptions)
 
 
 @dataclass(frozen=True)
@@ -25,3 +38,5 @@ class IndexOptions:
     # Decode on an NVIDIA GPU (indexer/decode_cuda.py), the CPU decoders taking over where it
     # fails. The decoder worker then runs without its address-space cap (CUDA reserves more).
     gpu_decode: bool = False
+    # Speech, subtitles, on-screen text: extracted in the writer after each video's commit.
+    evidence: EvidenceOptions = field(default_factory=EvidenceOptions)

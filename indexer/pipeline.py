@@ -25,6 +25,7 @@ from vidseek.core.types import Encoder, VideoCommit, VideoRecord
 from vidseek.indexer.claiming import claimed_map
 from vidseek.indexer.discover import content_hash, discover
 from vidseek.indexer.embed import WorkItem
+from vidseek.indexer.evidence import EvidenceOutcome, EvidenceRunner, choose_kinds
 from vidseek.indexer.executors import Executor, InlineExecutor
 from vidseek.indexer.frames import Decoder
 from vidseek.indexer.options import IndexOptions
@@ -48,6 +49,9 @@ class IndexReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
     pruned: list[str] = field(default_factory=list)  # paths whose rows --prune removed
+    evidence: list[EvidenceOutcome] = field(default_factory=list)  # per video and kind
+    # seconds per stage: "visual" (decode, embed, commit: all the rest), "subtitle", ...
+    stages: dict[str, float] = field(default_factory=dict)
 
     def of(self, status: str) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -101,13 +105,17 @@ def index_paths(
     files = discover(roots)
     report = IndexReport()
     began = time.monotonic()
+    kinds = choose_kinds(library.catalog, options.evidence.kinds)
+    evidence = EvidenceRunner(library.catalog, kinds, options, decoder)  # closed at the end
     progress.started(len(files))
 
     def finish(outcome: FileOutcome) -> None:
+        report.evidence.extend(_evidence_for(evidence, outcome))
         report.outcomes.append(outcome)
         progress.file_finished(outcome)
 
-    with library.batch():  # commit each video durably, but rewrite the index snapshot rarely
+    # commit each video durably, but rewrite the index snapshot rarely
+    with library.batch(), contextlib.closing(evidence):
         reader = _Reader(library, rehash)
         todo = []
         for path in files:
@@ -127,7 +135,22 @@ def index_paths(
         if prune:
             report.pruned = prune_missing(library, roots)
     report.seconds = time.monotonic() - began
+    spent = dict(evidence.seconds)
+    report.stages = {"visual": max(0.0, report.seconds - sum(spent.values())), **spent}
     return report
+
+
+def _evidence_for(runner: EvidenceRunner, outcome: FileOutcome) -> list[EvidenceOutcome]:
+    """Evidence for a file this job indexed (every kind), or found indexed under its own
+    path, unchanged or moved (the kinds it still lacks: a job killed before, a kind new)."""
+    if not runner.kinds or outcome.video_id is None:
+        return []
+    if outcome.status not in ("indexed", "unchanged", "moved"):
+        return []
+    if outcome.reason and outcome.status != "moved":
+        return []  # a copy of another file, or indexed by another process: theirs to do
+    kinds = runner.kinds if outcome.status == "indexed" else runner.missing(outcome.video_id)
+    return runner.run(outcome.video_id, outcome.path, kinds) if kinds else []
 
 
 class _Reader:

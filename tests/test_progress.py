@@ -81,7 +81,7 @@ def test_json_events_and_fanout():
     assert events[2]["reason"] == "moved from /old/b.mp4"
     assert {k: v for k, v in events[3].items() if k not in ("event", "time")} == {
         "indexed": 1, "unchanged": 0, "moved": 1, "failed": 0, "pruned": 1, "frames": 8,
-        "seconds": 1.5,
+        "seconds": 1.5, "stages": {}, "evidence": {},
     }  # fmt: skip
     assert counted == ["started 2", "frames 8", "indexed", "moved"]
 
@@ -102,6 +102,7 @@ def test_cli_log_json(tmp_path):
     assert events[-1]["event"] == "job_finished"
     assert summary(IndexReport()) == {
         "indexed": 0, "unchanged": 0, "moved": 0, "failed": 0, "pruned": 0, "frames": 0,
-        "seconds": 0.0,
+        "seconds": 0.0, "stages": {}, "evidence": {},
     }  # fmt: skip
+    assert set(events[-1]["stages"]) == {"visual", "subtitle"}  # subtitles: on by default
     assert (events[-1]["indexed"], events[-1]["failed"], events[-1]["frames"]) == (2, 1, 4)

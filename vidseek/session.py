@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     import numpy as np
 
     from vidseek.core.library import Library
-    from vidseek.core.types import Clip, Encoder, VideoRecord
+    from vidseek.core.types import Clip, Encoder, EvidenceStatus, TextSpan, VideoRecord
+    from vidseek.indexer.evidence import EvidenceOutcome
     from vidseek.indexer.options import IndexOptions
     from vidseek.indexer.pipeline import IndexReport, ProgressListener
     from vidseek.search.duplicates import DuplicateReport
@@ -130,13 +131,20 @@ class Session:
         options: IndexOptions | None = None,
         progress: ProgressListener | None = None,
         prune: bool = False,
+        evidence: Sequence[str] | None = None,
     ) -> IndexReport:
         """Index the videos under ``paths`` (files or folders, recursive, incremental).
 
         Unchanged files are skipped by content hash; a bad file is reported in the returned
-        ``IndexReport`` and never stops the others.
+        ``IndexReport`` and never stops the others. ``evidence``: the kinds of text to
+        extract besides the pictures (``"subtitles"``, ``"speech"``, ``"ocr"``; default:
+        what the library was last indexed with, else subtitles); per video and kind in
+        ``report.evidence``, seconds per stage in ``report.stages``.
         """
         from vidseek.indexer.pipeline import index_paths
+
+        if evidence is not None:
+            options = _with_kinds(options, evidence)
 
         report = index_paths(
             self.library(),
@@ -238,6 +246,41 @@ class Session:
         library = self.library()
         return library_duplicates(library, options, fresh=fresh).with_paths(library)
 
+    def add_evidence(
+        self,
+        kinds: Sequence[str],
+        paths: Iterable[str | os.PathLike[str]] | None = None,
+        *,
+        options: IndexOptions | None = None,
+    ) -> tuple[list[EvidenceOutcome], dict[str, float]]:
+        """Extract ``kinds`` (``"subtitles"``, ``"speech"``, ``"ocr"``) for indexed videos
+        that lack them (those under ``paths``, or all), without embedding their pictures
+        again; later ``index`` runs keep extracting them. Returns each video's outcome per
+        kind and the seconds spent per kind."""
+        from vidseek.indexer.evidence import add_evidence, choose_kinds
+
+        options = _with_kinds(options, kinds)
+        library = self.library()
+        wanted = options.evidence.kinds or ()
+        choose_kinds(library.catalog, wanted, add=True)
+        ids = None
+        if paths is not None:
+            ids = sorted(
+                {i for p in paths for i in library.catalog.video_ids_under(_prefix(Path(p)))}
+            )
+        return add_evidence(library.catalog, wanted, options, ids)
+
+    def text_spans(self, video_id: int, kind: str | None = None) -> list[TextSpan]:
+        """What was heard, subtitled and read on screen in one video, by time (``kind``:
+        ``"speech"``, ``"subtitle"`` or ``"ocr"`` for one kind)."""
+        self.library().video(video_id)
+        return self.library().catalog.text_spans(video_id, kind)
+
+    def evidence_status(self, video_id: int) -> dict[str, EvidenceStatus]:
+        """Per kind of evidence: done or failed (with the reason), model, span count."""
+        self.library().video(video_id)
+        return self.library().catalog.evidence_status(video_id)
+
     def videos(self, status: str | None = None) -> list[VideoRecord]:
         """The library's videos (``status``: ``"indexed"`` or ``"failed"`` to filter)."""
         return self.library().videos(status=status)
@@ -290,3 +333,25 @@ def open_library(
 
 
 __all__: Sequence[str] = ["Session", "default_home", "open_library", "resolve_model_spec"]
+
+
+def _with_kinds(options: IndexOptions | None, kinds: Sequence[str]) -> IndexOptions:
+    from dataclasses import replace
+
+    from vidseek.indexer.evidence import parse_kinds
+    from vidseek.indexer.options import IndexOptions
+
+    options = options or IndexOptions()
+    try:
+        parsed = parse_kinds(",".join(kinds))
+    except ValueError as exc:
+        from vidseek.core.errors import QueryError
+
+        raise QueryError(str(exc)) from exc
+    return replace(options, evidence=replace(options.evidence, kinds=parsed))
+
+
+def _prefix(path: Path) -> str:
+    """A folder's videos are those under ``folder/``; a file is its own prefix."""
+    full = str(path.expanduser().absolute())
+    return full.rstrip(os.sep) + os.sep if path.expanduser().is_dir() else full

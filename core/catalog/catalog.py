@@ -278,10 +278,17 @@ class Catalog:
     # --- evidence: text spans and their runs ----------------------------------------------
 
     def replace_text_spans(
-        self, video_id: int, kind: str, spans: Iterable[TextSpan], model: str | None = None
+        self,
+        video_id: int,
+        kind: str,
+        spans: Iterable[TextSpan],
+        model: str | None = None,
+        note: str | None = None,
     ) -> int:
         """Make ``spans`` the video's only spans of ``kind`` and mark that kind ``done``, in
-        one transaction. Returns how many were stored. Raises VideoNotFound, ValueError."""
+        one transaction; ``note`` (kept in the run's ``error``) says what was wrong with a
+        part of the input (a bad subtitle file beside good ones). Returns how many spans
+        were stored. Raises VideoNotFound, ValueError."""
         _check_kind(kind)
         rows = [_span_row(video_id, kind, span) for span in spans]
         with Session(self.engine) as s, s.begin():
@@ -294,7 +301,7 @@ class Catalog:
             )
             if rows:
                 s.execute(insert(TextSpanRow), rows)
-            _set_run(s, video_id, kind, "done", None, model)
+            _set_run(s, video_id, kind, "done", note, model)
             fault_point("evidence-commit")
         return len(rows)
 

@@ -124,7 +124,8 @@ class TextSpanRow(Base):
 
 class EvidenceRun(Base):
     """The last extraction of one kind of evidence for one video: ``done``, or ``failed``
-    with ``error``; ``model`` names what extracted it; ``updated`` is epoch seconds."""
+    with ``error`` (a ``done`` run's ``error`` notes problems with part of the input);
+    ``model`` names what extracted it; ``updated`` is epoch seconds."""
 
     __tablename__ = "evidence_runs"
 
