@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.pg_server import fresh_database
 from tests.test_library import MODEL, make_commit, unit
 from vidseek.core.errors import QueryError
 from vidseek.core.library import Library
@@ -116,9 +117,10 @@ def test_unknown_rule_and_modalities_are_refused() -> None:
 # --- over a real library ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def library(tmp_path: Path):
-    lib = Library.open(tmp_path / "lib")
+@pytest.fixture(params=["sqlite", "postgres"])
+def library(request: pytest.FixtureRequest, tmp_path: Path):
+    url = fresh_database() if request.param == "postgres" else None
+    lib = Library.open(tmp_path / "lib", catalog_url=url)
     lib.bind_model(MODEL)
     for seed in range(4):
         lib.commit_video(make_commit(f"/videos/{seed}.mp4", seed=seed))
