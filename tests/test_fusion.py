@@ -149,8 +149,8 @@ def test_search_all_finds_spoken_words_with_their_time(library) -> None:
     library.catalog.replace_text_spans(
         ids[3], "ocr", [TextSpan("ocr", 1.0, 2.0, "KEEPER of the LIGHTHOUSE")]
     )
-    fused = search_all(library, "lighthouse keeper", QUERY, SearchOptions(k=5))
-    assert len(fused) == 5
+    fused = search_all(library, "lighthouse keeper", QUERY, SearchOptions(k=10))
+    assert len(fused) == 10
     first = fused[0]
     assert (first.video_id, first.start, first.snippet["kind"]) == (ids[2], 3.4, "speech")
     assert "speech" in first.matched and first.segment_ids
