@@ -25,6 +25,7 @@ from vidseek.core.library import Library
 from vidseek.core.types import Clip, Encoder
 from vidseek.search.calibration import Calibration, fallback_calibration, load_calibration
 
+RANDOM_WEIGHTS = "random"  # ModelIdentity.pretrained of a random-init model
 NO_MATCH_REASON = "no moment reaches the confidence cut-off"
 
 
@@ -75,6 +76,12 @@ class ConfidenceScorer:
             self._calibration = load_calibration(identity) or fallback_calibration(identity)
         return self._calibration
 
+    @property
+    def judges(self) -> bool:
+        """False for a model with random weights (a test double): its scores mean nothing,
+        so no moment gets a confidence and none is cut."""
+        return self.encoder.identity.pretrained != RANDOM_WEIGHTS
+
     def prompt_vectors(self) -> np.ndarray:
         with self._lock:
             if self._prompts is None:
@@ -108,6 +115,8 @@ class ConfidenceScorer:
         """Set each clip's confidence and level, and keep those at or above the cut-off
         (``min_confidence``, default the calibration's threshold; 0 keeps all). Order is kept."""
         check_min_confidence(min_confidence)
+        if not self.judges:
+            return Judged(list(clips))
         cut = self.calibration.threshold if min_confidence is None else min_confidence
         by_segment = self._segment_confidences(library, query, clips)
         kept: list[Clip] = []

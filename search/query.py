@@ -13,6 +13,7 @@ from vidseek.core.library import Library
 from vidseek.core.lru import LruCache
 from vidseek.core.types import Clip, Encoder
 from vidseek.search.clips import cap_per_video, merge_hits
+from vidseek.search.confidence import ConfidenceScorer, Judged, check_min_confidence
 from vidseek.search.exclusion import Negative, NegativeFilter, check_negatives, compose
 from vidseek.search.filters import VideoFilter, allowed_videos
 
@@ -37,6 +38,9 @@ class SearchOptions:
     # evidence a text query searches: "visual", "speech", "subtitle", "ocr"; None: all of
     # them, fused (search/fusion.py)
     modalities: tuple[str, ...] | None = None
+    # text queries: drop moments whose calibrated confidence is lower (search/confidence.py);
+    # None: the model calibration's default cut-off; 0: keep every moment
+    min_confidence: float | None = None
 
     def validate(self) -> None:
         if not 1 <= self.k <= MAX_K:
@@ -45,6 +49,7 @@ class SearchOptions:
             raise QueryError(f"per_video must be at least 1, got {self.per_video}")
         if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:
             raise QueryError(f"min_score is a cosine similarity in [-1, 1], got {self.min_score}")
+        check_min_confidence(self.min_confidence)
         if isinstance(self.path_prefixes, str):
             raise QueryError("path_prefixes is a tuple of prefixes, not one string")
         if isinstance(self.exclude_video_ids, int):
@@ -95,6 +100,7 @@ class Searcher:
         self.library = library
         self.encoder = encoder
         self.embedder = QueryEmbedder(encoder, cache_size)
+        self.confidence = ConfidenceScorer(encoder)
 
     def embed_text(self, text: str) -> np.ndarray:
         return self.embedder.text(text)
@@ -124,14 +130,30 @@ class Searcher:
         self, text: str, options: SearchOptions | None = None, not_texts: Sequence[str] = ()
     ) -> list[Clip]:
         """Moments for ``text`` in what is seen, said and written (``options.modalities``),
-        fused (``search/fusion.py``), less those that show one of ``not_texts``."""
+        fused (``search/fusion.py``), less those that show one of ``not_texts``, and less
+        those below ``options.min_confidence`` (default: the model's calibrated cut-off)."""
+        return self.search_text_judged(text, options, not_texts).clips
+
+    def search_text_judged(
+        self, text: str, options: SearchOptions | None = None, not_texts: Sequence[str] = ()
+    ) -> Judged:
+        """``search_text``, and why nothing is returned when no moment reaches the cut-off."""
         from vidseek.search.fusion import search_all, wants_visual
 
         options = options or SearchOptions()
         if not wants_visual(options.modalities):
-            return search_all(self.library, text, None, options)
+            return Judged(search_all(self.library, text, None, options))
         vector = self.embed_text(text)
-        return search_all(self.library, text, vector, options, self.negatives(text, not_texts))
+        negatives = self.negatives(text, not_texts)
+        clips = search_all(self.library, text, vector, options, negatives)
+        return self.judge(vector, clips, options.min_confidence)
+
+    def judge(
+        self, vector: np.ndarray, clips: list[Clip], min_confidence: float | None = None
+    ) -> Judged:
+        """Set the confidence of each clip found for a text's ``vector``; keep those at or
+        above ``min_confidence`` (default: the calibrated cut-off)."""
+        return self.confidence.judge(self.library, vector, clips, min_confidence)
 
     def search_then(
         self,
