@@ -3,20 +3,18 @@
 The English presets read 32 tokens. The query path tokenises with the torch-free CLIP BPE
 port and runs the exported text tower; the torch path uses open_clip's tokenizer. Both cut
 a long query exactly as PE-Core's own tokenizer does and log a warning naming the query.
-The end-to-end check uses a tiny random model folder with PE-Core's text setup (CLIP BPE,
-32 tokens), exported to ONNX like any library's model.
+The end-to-end check runs PE-Core-T (the family's smallest, random weights) through the
+query path: its text tower exported to ONNX like any library's model.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 
 import numpy as np
 import open_clip
 import pytest
-import torch
 
 from tests.conftest import skip_or_fail_in_ci
 from vidseek.core.models import load_encoder
@@ -31,11 +29,8 @@ LONG = (
 )
 SHORT = "a man walks his dog"
 LOGGER = "vidseek.core.models.query_length"
-TINY_PE_TEXT = {
-    "embed_dim": 64,
-    "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 16, "head_width": 32},
-    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-}
+# The smallest PE-Core (same text tower code and 32-token CLIP BPE context as the presets)
+PE_TINY = "PE-Core-T-16-384:random"
 
 
 def cut_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -69,24 +64,12 @@ def test_byte_tokenizer_warns_too(caplog):
     assert ids[0, -1] == 258 and len(cut_warnings(caplog)) == 1
 
 
-@pytest.fixture(scope="module")
-def tiny_pe(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A random-weight model folder with PE-Core's text setup (CLIP BPE, 32 tokens)."""
-    folder = tmp_path_factory.mktemp("tiny_pe")
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY_PE_TEXT}))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = open_clip.create_model(f"local-dir:{folder}", None, load_weights=False)
-    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
-    return f"local-dir:{folder}"
-
-
-def test_query_path_cuts_long_queries_with_a_warning(tiny_pe, tmp_path, monkeypatch, caplog):
+def test_query_path_cuts_long_queries_with_a_warning(tmp_path, monkeypatch, caplog):
     if importlib.util.find_spec("onnxruntime") is None:
         skip_or_fail_in_ci("onnxruntime is not installed (pip install 'vidseek[fast]')")
     monkeypatch.setenv("VIDSEEK_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("VIDSEEK_ENCODER_BACKEND", raising=False)
-    encoder = load_text_encoder(tiny_pe)
+    encoder = load_text_encoder(PE_TINY)
     assert isinstance(encoder, OnnxTextEncoder)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger=LOGGER):
@@ -99,7 +82,7 @@ def test_query_path_cuts_long_queries_with_a_warning(tiny_pe, tmp_path, monkeypa
     assert float(long_vec @ prefix_vec) > 0.9999 and float(long_vec @ longer_vec) > 0.9999
     assert float(long_vec @ short_vec) < 0.9999
     # the torch encoder agrees and warns the same way
-    reference = load_encoder(tiny_pe, device="cpu", backend="torch")
+    reference = load_encoder(PE_TINY, device="cpu", backend="torch")
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         (torch_vec,) = reference.encode_texts([LONG])
