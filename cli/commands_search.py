@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from vidseek.cli.context import AppContext, single_query_threads
 from vidseek.core.errors import QueryError
 from vidseek.core.library import Library
 from vidseek.core.types import Clip, ClipCopy
+from vidseek.search.confidence import Judged, NoMatch
 from vidseek.search.filters import absolute_prefix
 from vidseek.search.fusion import parse_modalities, search_all, wants_visual
 from vidseek.search.grouping import GROUP_BY, GroupBy, VideoGroup
@@ -58,6 +59,13 @@ def page_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--video", "video_ids", type=int, multiple=True, help="Only this video id (repeat).")
 @click.option("--min-score", type=float, help="Drop clips with a lower cosine similarity.")
 @click.option(
+    "--min-confidence",
+    type=click.FloatRange(0.0, 1.0),
+    help="Text queries: drop moments whose calibrated confidence (0-1) is lower. Default: the "
+    "model's cut-off (vidseek models calibrate), so a query for something absent prints "
+    "'no match'; 0 shows every moment.",
+)
+@click.option(
     "--path-prefix",
     "path_prefixes",
     multiple=True,
@@ -87,6 +95,7 @@ def search_command(
     per_video: int | None,
     video_ids: tuple[int, ...],
     min_score: float | None,
+    min_confidence: float | None,
     path_prefixes: tuple[str, ...],
     collapse_duplicates: bool,
     evidence: str | None,
@@ -116,6 +125,7 @@ def search_command(
         per_video=ranking_per_video(group_by, per_video),
         video_ids=video_ids or None,
         min_score=min_score,
+        min_confidence=min_confidence,
         path_prefixes=tuple(absolute_prefix(p) for p in path_prefixes) or None,
         collapse_duplicates=collapse_duplicates,
         modalities=_evidence(evidence, image),
@@ -137,15 +147,17 @@ def search_command(
                 click.echo(json.dumps(_payload(query, result, paging), ensure_ascii=False))
         return
     query = text if text is not None else str(image)
-    clips = (
-        searcher.search_text(text, options)
+    judged = (
+        searcher.search_text_judged(text, options)
         if text is not None
-        else searcher.search_image(image, options)
+        else Judged(searcher.search_image(image, options))
     )
     if as_json:
-        click.echo(json.dumps(_payload(query, clips, paging), ensure_ascii=False))
+        click.echo(json.dumps(_payload(query, judged, paging), ensure_ascii=False))
+    elif judged.no_match is not None:
+        print_no_match(judged.no_match)
     else:
-        print_page(paging.page(clips))
+        print_page(paging.page(judged.clips))
 
 
 def _evidence(value: str | None, image: Path | None) -> tuple[str, ...] | None:
@@ -164,13 +176,15 @@ class TextOnly:
     def __init__(self, library: Library) -> None:
         self.library = library
 
-    def search_text(self, text: str, options: SearchOptions) -> list[Clip]:
-        return search_all(self.library, text, None, options)
+    def search_text_judged(
+        self, text: str, options: SearchOptions, not_texts: Sequence[str] = ()
+    ) -> Judged:
+        return Judged(search_all(self.library, text, None, options))
 
 
-def _run(searcher: Searcher | TextOnly, query: str, options: SearchOptions) -> list[Clip] | str:
+def _run(searcher: Searcher | TextOnly, query: str, options: SearchOptions) -> Judged | str:
     try:
-        return searcher.search_text(query, options)
+        return searcher.search_text_judged(query, options)
     except QueryError as exc:
         return str(exc)
 
@@ -188,10 +202,20 @@ class Paging:
         return page_of(clips, self.offset, self.k, self.group_by, self.per_video)
 
 
-def _payload(query: str, result: list[Clip] | str, paging: Paging) -> dict[str, object]:
+def _payload(query: str, result: Judged | str, paging: Paging) -> dict[str, object]:
     if isinstance(result, str):
         return {"query": query, "results": [], "error": result}
-    return {"query": query, **page_json(result, paging)}
+    no_match = result.no_match.to_json() if result.no_match is not None else None
+    return {"query": query, **page_json(result.clips, paging), "no_match": no_match}
+
+
+def print_no_match(no_match: NoMatch) -> None:
+    click.echo(
+        f"no match: no moment reaches confidence {no_match.min_confidence:.2f} "
+        f"(the best is {no_match.best_confidence:.2f}); "
+        f"--min-confidence 0 shows the {no_match.weaker} weaker one"
+        f"{'s' if no_match.weaker != 1 else ''}"
+    )
 
 
 def page_json(clips: list[Clip], paging: Paging) -> dict[str, object]:
