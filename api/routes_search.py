@@ -13,16 +13,22 @@ from pydantic import ConfigDict, ValidationError
 from vidseek.api.errors import ApiError
 from vidseek.api.images import decode_query_image
 from vidseek.api.schemas import (
+    MAX_DURATION_S,
     MAX_K,
+    MAX_PIXELS,
+    MAX_QUERY_CHARS,
     ErrorResponse,
+    IsoDate,
+    LanguageItem,
     PrefixItem,
+    QueryText,
     SearchParams,
     SearchResponse,
     SimilarSearchRequest,
     TextSearchRequest,
     VideoIdItem,
 )
-from vidseek.api.search_service import run_search
+from vidseek.api.search_service import Question, run_search
 from vidseek.api.services import Services, services
 from vidseek.api.state import ServerState
 from vidseek.core.errors import QueryError
@@ -49,15 +55,19 @@ def _text_search(svc: Services, body: TextSearchRequest) -> SearchResponse:
     text = body.q.strip()
     if not text:
         raise ApiError(400, "the query is empty: type what you are looking for", "bad_query")
+    question = Question(text, tuple(body.not_ or ()), body.then, body.max_gap)
+    if question.max_gap is not None and question.then is None:
+        raise ApiError(422, "max_gap is the gap of then: give then too", "invalid_request")
     return run_search(
         state,
         svc.results,
         body,
         ("text", text),
         lambda searcher: searcher.embed_text(text),
-        text,
+        text if question.then is None else f"{text}, then {question.then}",
         queries="text",
         keywords=text,
+        question=question,
     )
 
 
@@ -96,8 +106,40 @@ def search_image(
     path_prefix: Annotated[list[PrefixItem], Form()] = None,  # type: ignore[assignment]
     min_score: Annotated[float, Form(ge=-1.0, le=1.0)] = None,  # type: ignore[assignment]
     collapse_duplicates: Annotated[bool, Form()] = False,
+    text: Annotated[
+        str,
+        Form(
+            min_length=1,
+            max_length=MAX_QUERY_CHARS,
+            pattern=r"\S",
+            description="Move the image query towards this text: an image of a red circle "
+            "and `blue` finds blue circles.",
+        ),
+    ] = None,  # type: ignore[assignment]
+    text_weight: Annotated[
+        float,
+        Form(gt=0.0, le=10.0, description="The text's weight against the image's (1: halfway)."),
+    ] = 1.0,
+    not_: Annotated[
+        list[QueryText],
+        Form(alias="not", description="Leave out moments that also show one of these texts."),
+    ] = None,  # type: ignore[assignment]
+    min_duration: Annotated[float, Form(ge=0.0, le=MAX_DURATION_S)] = None,  # type: ignore[assignment]
+    max_duration: Annotated[float, Form(ge=0.0, le=MAX_DURATION_S)] = None,  # type: ignore[assignment]
+    min_width: Annotated[int, Form(ge=0, le=MAX_PIXELS)] = None,  # type: ignore[assignment]
+    max_width: Annotated[int, Form(ge=0, le=MAX_PIXELS)] = None,  # type: ignore[assignment]
+    min_height: Annotated[int, Form(ge=0, le=MAX_PIXELS)] = None,  # type: ignore[assignment]
+    max_height: Annotated[int, Form(ge=0, le=MAX_PIXELS)] = None,  # type: ignore[assignment]
+    modified_after: Annotated[IsoDate, Form()] = None,  # type: ignore[assignment]
+    modified_before: Annotated[IsoDate, Form()] = None,  # type: ignore[assignment]
+    created_after: Annotated[IsoDate, Form()] = None,  # type: ignore[assignment]
+    created_before: Annotated[IsoDate, Form()] = None,  # type: ignore[assignment]
+    language: Annotated[list[LanguageItem], Form()] = None,  # type: ignore[assignment]
+    has_speech: Annotated[bool, Form()] = None,  # type: ignore[assignment]
+    has_subtitles: Annotated[bool, Form()] = None,  # type: ignore[assignment]
 ) -> SearchResponse:
-    """Search by an example image: moments that look like it."""
+    """Search by an example image: moments that look like it; with `text`, like it moved
+    towards the text."""
     try:
         params = SearchParams(
             k=k,
@@ -108,6 +150,19 @@ def search_image(
             path_prefix=path_prefix,
             min_score=min_score,
             collapse_duplicates=collapse_duplicates,
+            min_duration=min_duration,
+            max_duration=max_duration,
+            min_width=min_width,
+            max_width=max_width,
+            min_height=min_height,
+            max_height=max_height,
+            modified_after=modified_after,
+            modified_before=modified_before,
+            created_after=created_after,
+            created_before=created_before,
+            language=language,
+            has_speech=has_speech,
+            has_subtitles=has_subtitles,
         )
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from exc
@@ -115,13 +170,21 @@ def search_image(
     array = decode_query_image(data)
     digest = hashlib.sha256(data).hexdigest()
     state = svc.state
+    nudged = text is not None and text.strip()
+
+    def embed(searcher):  # noqa: ANN001, ANN202
+        if nudged:
+            return searcher.embed_image_text(array, text, text_weight)
+        return searcher.embed_image(array)
+
     return run_search(
         state,
         svc.results,
         params,
-        ("image", digest),
-        lambda searcher: searcher.embed_image(array),
+        ("image", digest, text if nudged else None, text_weight if nudged else None),
+        embed,
         None,
+        question=Question(None, tuple(not_ or ())),
     )
 
 

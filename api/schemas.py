@@ -42,6 +42,25 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+MAX_DURATION_S = 10_000_000.0  # about 115 days
+MAX_PIXELS = 1_000_000
+Duration = Annotated[float, Field(ge=0.0, le=MAX_DURATION_S, allow_inf_nan=False), NoBool]
+Pixels = Annotated[int, Field(ge=0, le=MAX_PIXELS), NoBool]
+IsoDate = Annotated[
+    str,
+    Field(
+        min_length=4,
+        max_length=64,
+        description="ISO 8601 date or date-time (`2024-05-01`, `2024-05-01T12:00:00Z`); "
+        "UTC unless a zone is given.",
+    ),
+]
+LanguageItem = Annotated[
+    str, Field(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+]
+MAX_NOT = 8
+
+
 class SearchParams(BaseModel):
     """Options shared by text and image search."""
 
@@ -73,6 +92,33 @@ class SearchParams(BaseModel):
         description="One result per moment: its copies in other videos (re-encodes, resizes, "
         "crops, trims, or a shared clip; see `GET /duplicates`) are listed in its `copies`.",
     )
+    # -- what the videos must be like (search/filters.py); every bound includes its end --
+    min_duration: Duration | None = Field(None, description="Only videos this long or longer (s).")
+    max_duration: Duration | None = Field(None, description="Only videos at most this long (s).")
+    min_width: Pixels | None = Field(None, description="Only videos at least this wide (px).")
+    max_width: Pixels | None = Field(None, description="Only videos at most this wide (px).")
+    min_height: Pixels | None = Field(None, description="Only videos at least this high (px).")
+    max_height: Pixels | None = Field(None, description="Only videos at most this high (px).")
+    modified_after: IsoDate | None = Field(None, description="Only files modified on or after.")
+    modified_before: IsoDate | None = Field(None, description="Only files modified on or before.")
+    created_after: IsoDate | None = Field(
+        None,
+        description="Only videos whose container says they were made on or after (its "
+        "`creation_time` tag; videos without one never match).",
+    )
+    created_before: IsoDate | None = Field(None, description="Only videos made on or before.")
+    language: list[LanguageItem] | None = Field(
+        None,
+        min_length=1,
+        max_length=32,
+        description="Only videos with speech or subtitles in one of these (`en`, `de`, ...).",
+    )
+    has_speech: bool | None = Field(
+        None, description="true: only videos with transcribed speech; false: only without."
+    )
+    has_subtitles: bool | None = Field(
+        None, description="true: only videos with subtitles; false: only without."
+    )
 
 
 def _not_blank(text: str) -> str:
@@ -82,6 +128,13 @@ def _not_blank(text: str) -> str:
 
 
 Evidence = Literal["visual", "speech", "subtitle", "subtitles", "ocr"]
+
+
+QueryText = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_QUERY_CHARS, json_schema_extra={"pattern": r"\S"}),
+    AfterValidator(_not_blank),
+]
 
 
 class TextSearchRequest(SearchParams):
@@ -103,6 +156,26 @@ class TextSearchRequest(SearchParams):
         "subtitled (`subtitle`) or written on screen (`ocr`). Default: all of them, fused; "
         'an exact spoken or written phrase ranks first. `words "in quotes"` must occur '
         "together.",
+    )
+    min_confidence: Annotated[float, Field(ge=0.0, le=1.0), NoBool] | None = Field(
+        None,
+        description="Drop moments whose calibrated confidence (0-1) is lower. Default: the "
+        "model's cut-off, so a query for something absent returns no results and says why "
+        "(`no_match`); 0 returns every moment.",
+    )
+    then: QueryText | None = Field(
+        None,
+        description="Temporal order: spans where this comes after `q` in one video, from the "
+        "start of `q`'s moment to the end of this one's (what is seen only).",
+    )
+    max_gap: Annotated[float, Field(ge=0.0, le=86_400.0, allow_inf_nan=False), NoBool] | None = (
+        Field(None, description="With `then`: at most this many seconds between the two (10).")
+    )
+    not_: list[QueryText] | None = Field(
+        None,
+        alias="not",
+        max_length=MAX_NOT,
+        description="Leave out moments that also show one of these (`a black background`).",
     )
 
 
@@ -169,6 +242,14 @@ class Moment(BaseModel):
     snippet: Snippet | None = Field(
         None, description="The matching words and their time; null when only seen."
     )
+    confidence: float | None = Field(
+        None,
+        description="Text queries: the calibrated probability (0-1) that the moment shows "
+        "what the query says, comparable across queries; null for image and moment queries.",
+    )
+    confidence_level: Literal["high", "medium", "low"] | None = Field(
+        None, description="`high`, `medium` (at or above the default cut-off) or `low`."
+    )
 
 
 class VideoGroup(BaseModel):
@@ -185,6 +266,15 @@ class VideoGroup(BaseModel):
     clips: list[Moment]
 
 
+class NoMatchOut(BaseModel):
+    """Why a text query that found moments returns none: none reached the cut-off."""
+
+    reason: str
+    min_confidence: float = Field(description="The cut-off that was applied.")
+    best_confidence: float = Field(description="The most confident moment below it.")
+    weaker: int = Field(description="Moments below it: ask again with `min_confidence=0`.")
+
+
 class SearchResponse(BaseModel):
     query: str | None = Field(description="The text query, or null for an image query.")
     group_by: Literal["clip", "video"]
@@ -195,6 +285,11 @@ class SearchResponse(BaseModel):
     library_empty: bool = Field(description="True when nothing is indexed yet.")
     results: list[Moment] = Field(description="Clips, best first (group_by=clip).")
     groups: list[VideoGroup] = Field(description="Videos, best first (group_by=video).")
+    no_match: NoMatchOut | None = Field(
+        None,
+        description="Set when nothing reaches the confidence cut-off: why, and how many "
+        "weaker moments there are.",
+    )
 
 
 class SegmentOut(BaseModel):
@@ -250,6 +345,13 @@ class IndexRequest(BaseModel):
     )
     fps: Annotated[float, Field(gt=0, le=30), NoBool] = Field(
         1.0, description="Frames sampled per second of video."
+    )
+    evidence: list[Literal["subtitles", "speech", "ocr"]] | None = Field(
+        None,
+        max_length=3,
+        description="Text evidence to extract besides the pictures (remembered by the "
+        "library); an empty list extracts none. Default: what the library was last indexed "
+        "with, else subtitles.",
     )
 
 

@@ -7,7 +7,8 @@ while the library does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 
 import numpy as np
@@ -16,6 +17,7 @@ from vidseek.api.errors import ApiError
 from vidseek.api.schemas import (
     Moment,
     MomentCopy,
+    NoMatchOut,
     SearchParams,
     SearchResponse,
     Snippet,
@@ -26,7 +28,14 @@ from vidseek.api.urls import stream_url, thumbnail_url
 from vidseek.core.errors import QueryError, VideoNotFound
 from vidseek.core.lru import LruCache
 from vidseek.core.types import Clip
-from vidseek.search.filters import allowed_videos
+from vidseek.search.confidence import Judged, NoMatch
+from vidseek.search.exclusion import Negative
+from vidseek.search.filters import (
+    FILTER_FIELDS,
+    VideoFilter,
+    allowed_videos,
+    split_video_filter,
+)
 from vidseek.search.fusion import parse_modalities, search_all, wants_visual
 from vidseek.search.grouping import VideoGroup as ClipGroup
 from vidseek.search.keyword import text_generation
@@ -37,8 +46,19 @@ from vidseek.search.results import page_of, ranking_per_video
 CACHE_ENTRIES = 64
 
 
-class ResultCache(LruCache[list[Clip]]):
-    """A small LRU of ranked clip lists."""
+@dataclass(frozen=True)
+class Question:
+    """What sharpens a query: moments to leave out (``not_texts``, judged against ``text``,
+    the query's own words when it has any), and a second event that must follow it."""
+
+    text: str | None = None
+    not_texts: tuple[str, ...] = ()
+    then: str | None = None
+    max_gap: float | None = None
+
+
+class ResultCache(LruCache[Judged]):
+    """A small LRU of ranked clip lists (judged: with why none passed, if so)."""
 
     def __init__(self, size: int = CACHE_ENTRIES) -> None:
         super().__init__(size)
@@ -54,13 +74,16 @@ def run_search(
     queries: str | None = "images",
     exclude_video_ids: tuple[int, ...] | None = None,
     keywords: str | None = None,
+    question: Question | None = None,
 ) -> SearchResponse:
     """Rank clips for one query (``embed`` turns it into a vector) and cut out one page.
 
     ``queries=None``: the vector needs no model (``embed`` gets None), so none is loaded;
     ``exclude_video_ids``: videos never in the results (a moment's own video);
     ``keywords``: a text query, also searched in speech, subtitles and on-screen text and
-    fused (``params.modalities`` picks the evidence; without visual nothing is embedded)."""
+    fused (``params.modalities`` picks the evidence; without visual nothing is embedded);
+    ``question``: exclusions and temporal order (``Question``)."""
+    question = question or Question()
     generation = state.refresh()
     # Catalog reads only: the library's catalog has its own connections, so these run
     # outside the lock that guards the vector index, and other searches go on meanwhile.
@@ -70,15 +93,19 @@ def run_search(
         return _page(params, [], query_text, library_empty=empty)
     per_video = ranking_per_video(params.group_by, params.per_video)
     key = (query_key, per_video, allowed, params.min_score, exclude_video_ids, generation)
-    key += (params.collapse_duplicates,)
+    key += (getattr(params, "min_confidence", None),)
+    key += (params.collapse_duplicates, question)
     modalities = _modalities(params) if keywords is not None else None
     if keywords is not None:  # new text spans change the results as new vectors do
         key += (modalities, text_generation(state.library))
-    clips = cache.get(key)
-    if clips is None:
+    judged = cache.get(key)
+    if judged is None:
         sees = keywords is None or wants_visual(modalities)
+        if not sees and (question.then is not None or question.not_texts):
+            raise ApiError(422, "then and not judge what is seen: add visual", "invalid_request")
         searcher = state.searcher(queries) if queries is not None and sees else None
         vector = embed(searcher) if sees else None
+        negatives = _negatives(searcher, question)
         options = SearchOptions(
             k=state.config.result_window,
             per_video=per_video,
@@ -88,9 +115,25 @@ def run_search(
             collapse_duplicates=params.collapse_duplicates,
             modalities=modalities,
         )
-        clips = _search_vector(state, searcher, vector, options, keywords)
-        cache.put(key, clips)
-    return _page(params, clips, query_text, library_empty=False)
+        clips = _search_vector(state, searcher, vector, options, keywords, negatives, question)
+        judged = _judge(
+            searcher, vector, clips, params, keywords if question.then is None else None
+        )
+        cache.put(key, judged)
+    return _page(params, judged.clips, query_text, library_empty=False, no_match=judged.no_match)
+
+
+def _judge(
+    searcher: Searcher | None,
+    vector: np.ndarray | None,
+    clips: list[Clip],
+    params: SearchParams,
+    keywords: str | None,
+) -> Judged:
+    """A text query's clips with their calibrated confidence, cut at ``min_confidence``."""
+    if keywords is None or searcher is None or vector is None:
+        return Judged(clips)
+    return searcher.judge(vector, clips, getattr(params, "min_confidence", None))
 
 
 def _modalities(params: SearchParams) -> tuple[str, ...] | None:
@@ -106,16 +149,21 @@ def _search_vector(
     vector: np.ndarray | None,
     options: SearchOptions,
     keywords: str | None = None,
+    negatives: Sequence[Negative] = (),
+    question: Question | None = None,
 ) -> list[Clip]:
     """Search; a vector whose video was just removed elsewhere gets one refresh and retry."""
     for attempt in range(2):
         try:
             with state.lock:
+                if question is not None and question.then is not None and searcher is not None:
+                    text = question.text or ""
+                    return searcher.search_then(
+                        text, question.then, options, question.max_gap, question.not_texts
+                    )
                 if keywords is not None:
-                    return search_all(state.library, keywords, vector, options)
-                if searcher is None:
-                    return search_vector(state.library, vector, options)
-                return searcher.search_vector(vector, options)
+                    return search_all(state.library, keywords, vector, options, negatives)
+                return search_vector(state.library, vector, options, negatives)
         except VideoNotFound:
             if attempt:
                 raise ApiError(
@@ -126,16 +174,42 @@ def _search_vector(
     raise AssertionError("unreachable")
 
 
+def _negatives(searcher: Searcher | None, question: Question) -> list[Negative]:
+    if searcher is None or not question.not_texts:
+        return []
+    try:
+        return searcher.negatives(question.text, question.not_texts)
+    except QueryError as exc:
+        raise ApiError(422, str(exc), "invalid_request") from None
+
+
+def _video_filter(params: SearchParams) -> VideoFilter | None:
+    """The duration, size, date, language, speech and subtitle filters of ``params``."""
+    names = (*FILTER_FIELDS, "language")
+    given = {name: getattr(params, name) for name in names}
+    given["languages"] = given.pop("language")
+    try:
+        return split_video_filter(given)[1]
+    except QueryError as exc:
+        raise ApiError(422, str(exc), "invalid_request") from None
+
+
 def _allowed_videos(state: ServerState, params: SearchParams) -> tuple[int, ...] | None:
     """The video ids the filters allow (sorted), or None when nothing is filtered."""
+    video_filter = _video_filter(params)
     try:
-        return allowed_videos(state.library, params.video_ids, params.path_prefix)
+        return allowed_videos(state.library, params.video_ids, params.path_prefix, video_filter)
     except QueryError as exc:
         raise ApiError(422, str(exc), "invalid_request") from None
 
 
 def _page(
-    params: SearchParams, clips: list[Clip], query: str | None, *, library_empty: bool
+    params: SearchParams,
+    clips: list[Clip],
+    query: str | None,
+    *,
+    library_empty: bool,
+    no_match: NoMatch | None = None,
 ) -> SearchResponse:
     page: Page = page_of(clips, params.offset, params.k, params.group_by, params.per_video)
     results: list[Moment] = []
@@ -154,6 +228,7 @@ def _page(
         library_empty=library_empty,
         results=results,
         groups=groups,
+        no_match=NoMatchOut(**no_match.to_json()) if no_match is not None else None,
     )
 
 
@@ -183,6 +258,8 @@ def moment(clip: Clip, rank: int) -> Moment:
         ],
         matched=list(clip.matched),
         snippet=Snippet(**clip.snippet) if clip.snippet else None,
+        confidence=clip.confidence,
+        confidence_level=clip.confidence_level,  # type: ignore[arg-type]
     )
 
 

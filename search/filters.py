@@ -82,7 +82,10 @@ def to_epoch(value: float | int | str | date | datetime) -> float:
         value = datetime(value.year, value.month, value.day)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.timestamp()
+    try:
+        return value.timestamp()
+    except (OverflowError, ValueError):
+        raise QueryError(f"the date {value.isoformat()} is out of range") from None
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,8 @@ _COLUMNS = {
 }
 
 
+# the filters that are one value each (``languages`` is a tuple)
+FILTER_FIELDS = tuple(f.name for f in fields(VideoFilter) if f.name != "languages")
 DATE_FIELDS = ("modified_after", "modified_before", "created_after", "created_before")
 
 
