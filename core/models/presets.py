@@ -127,7 +127,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "multilingual",
             "nllb-clip-base-siglip:mrl",
-            "201 languages (NLLB text tower, SigLIP ViT-B/16 384 px, 768-d); needs transformers",
+            "201 languages (NLLB text tower, SigLIP ViT-B/16 at 384 px, 768-d); queries on torch",
             role="multilingual",
             params=507_474_178,
             image_params=93_176_064,
