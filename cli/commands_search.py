@@ -11,11 +11,12 @@ from typing import Any
 import click
 
 from vidseek.cli.context import AppContext, single_query_threads
+from vidseek.cli.search_filters import video_filter_options
 from vidseek.core.errors import QueryError
 from vidseek.core.library import Library
 from vidseek.core.types import Clip, ClipCopy
 from vidseek.search.confidence import Judged, NoMatch
-from vidseek.search.filters import absolute_prefix
+from vidseek.search.filters import VideoFilter, absolute_prefix
 from vidseek.search.fusion import parse_modalities, search_all, wants_visual
 from vidseek.search.grouping import GROUP_BY, GroupBy, VideoGroup
 from vidseek.search.paging import Page, result_window
@@ -84,6 +85,32 @@ def page_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Text queries: search only this evidence, comma-separated from visual, speech, "
     "subtitles, ocr (default: all of them, fused). Without visual no model is loaded.",
 )
+@click.option(
+    "--then",
+    metavar="TEXT",
+    help="Temporal order: spans where TEXT comes after the query in one video (the query, "
+    "then this); each result runs from the first's start to the second's end.",
+)
+@click.option(
+    "--max-gap",
+    type=click.FloatRange(min=0.0),
+    metavar="S",
+    help="With --then: at most S seconds between the two (default 10).",
+)
+@click.option(
+    "--not",
+    "not_texts",
+    multiple=True,
+    metavar="TEXT",
+    help="Leave out moments that also show TEXT (repeat), e.g. --not 'a black background'.",
+)
+@click.option(
+    "--text-weight",
+    type=click.FloatRange(min=0.0, min_open=True, max=10.0),
+    metavar="W",
+    help="With --image and TEXT: how far the text moves the image query (default 1: halfway).",
+)
+@video_filter_options
 @page_options
 @click.pass_obj
 def search_command(
@@ -99,11 +126,17 @@ def search_command(
     path_prefixes: tuple[str, ...],
     collapse_duplicates: bool,
     evidence: str | None,
+    then: str | None,
+    max_gap: float | None,
+    not_texts: tuple[str, ...],
+    text_weight: float | None,
+    video_filter: VideoFilter | None,
     offset: int,
     group_by: GroupBy,
     as_json: bool,
 ) -> None:
-    """Search the library by TEXT (any language the model knows) or by --image.
+    """Search the library by TEXT (any language the model knows) or by --image (with TEXT:
+    the image moved by the text).
 
     \b
     Examples:
@@ -115,10 +148,12 @@ def search_command(
       vidseek search "a dog on a beach" -k 10 --offset 10
       vidseek search "a dog on a beach" --collapse-duplicates
       vidseek search '"happy birthday"' --in speech,subtitles
+      vidseek search "a red circle" --then "a blue square" --max-gap 10
+      vidseek search "a red circle" --not "a black background"
+      vidseek search --image red_circle.png "blue"
+      vidseek search "a dog" --min-height 720 --created-after 2024-01-01 --max-duration 60
     """
-    given = [x is not None for x in (text, image, batch)]
-    if sum(given) != 1:
-        raise click.UsageError("give exactly one of TEXT, --image FILE or --batch FILE")
+    _check_query(text, image, batch, then, max_gap, text_weight)
     paging = Paging(offset, k, group_by, per_video)
     options = SearchOptions(
         k=result_window(offset, k),  # pages are cut from one ranked window, as in the server
@@ -129,6 +164,7 @@ def search_command(
         path_prefixes=tuple(absolute_prefix(p) for p in path_prefixes) or None,
         collapse_duplicates=collapse_duplicates,
         modalities=_evidence(evidence, image),
+        video_filter=video_filter,
     )
     library = app.library()  # not read-only: a rebuilt index snapshot is saved once, not per query
     if library.model is None:
@@ -139,19 +175,25 @@ def search_command(
         if wants_visual(options.modalities)
         else TextOnly(library)
     )
+    if (then or not_texts) and isinstance(searcher, TextOnly):
+        raise click.UsageError("--then and --not judge what is seen: add visual to --in")
     if batch is not None:
         for line in batch:
             query = line.strip()
             if query:
-                result = _run(searcher, query, options)
+                result = _run(searcher, query, options, not_texts)
                 click.echo(json.dumps(_payload(query, result, paging), ensure_ascii=False))
         return
-    query = text if text is not None else str(image)
-    judged = (
-        searcher.search_text_judged(text, options)
-        if text is not None
-        else Judged(searcher.search_image(image, options))
-    )
+    if image is not None:
+        query = str(image) if text is None else f"{image} + {text}"
+        weight = 1.0 if text_weight is None else text_weight
+        judged = Judged(searcher.search_image(image, options, text, weight, not_texts))
+    elif then is not None:
+        query = f"{text}, then {then}"
+        judged = Judged(searcher.search_then(text, then, options, max_gap, not_texts))
+    else:
+        query = text
+        judged = searcher.search_text_judged(text, options, not_texts)
     if as_json:
         click.echo(json.dumps(_payload(query, judged, paging), ensure_ascii=False))
     elif judged.no_match is not None:
@@ -182,8 +224,30 @@ class TextOnly:
         return Judged(search_all(self.library, text, None, options))
 
 
-def _run(searcher: Searcher | TextOnly, query: str, options: SearchOptions) -> Judged | str:
+def _check_query(
+    text: str | None,
+    image: Path | None,
+    batch: object,
+    then: str | None,
+    max_gap: float | None,
+    text_weight: float | None,
+) -> None:
+    if (batch is None) == (text is None and image is None):
+        raise click.UsageError("give TEXT, --image FILE (and a TEXT to move it) or --batch FILE")
+    if then is not None and (image is not None or batch is not None):
+        raise click.UsageError("--then follows a TEXT query (not --image or --batch)")
+    if max_gap is not None and then is None:
+        raise click.UsageError("--max-gap is the gap of --then")
+    if text_weight is not None and (image is None or text is None):
+        raise click.UsageError("--text-weight weighs the TEXT that moves an --image query")
+
+
+def _run(
+    searcher: Searcher | TextOnly, query: str, options: SearchOptions, not_texts: tuple[str, ...]
+) -> Judged | str:
     try:
+        if not_texts:
+            return searcher.search_text_judged(query, options, not_texts)  # type: ignore[call-arg]
         return searcher.search_text_judged(query, options)
     except QueryError as exc:
         return str(exc)

@@ -103,3 +103,17 @@ def test_the_rule():
     assert shows_negative(moments, query, [alone]).tolist() == [False, False, True, False]
     assert 0 < NOT_MARGIN < 1
     assert compose(" a dog ", "a beach ") == "a dog, a beach"
+
+
+def test_cli_not(world):
+    import json
+
+    from click.testing import CliRunner
+
+    from vidseek.cli.main import cli
+
+    args = ["--library", str(world.home), "search", RED_CIRCLE, "--min-score", "0.5", "--json"]
+    result = CliRunner().invoke(cli, [*args, "--not", "a black background"])
+    assert result.exit_code == 0, result.output
+    found = {world.name_of(c["video_id"]) for c in json.loads(result.output)["results"]}
+    assert found == RED_CIRCLES - {"red_on_black"}

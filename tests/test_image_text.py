@@ -68,3 +68,21 @@ def test_nudge_is_the_normalised_sum():
         nudge(image, text, 0.0)
     with pytest.raises(QueryError, match="cancel out"):
         nudge(image, -image, 1.0)
+
+
+def test_cli_image_and_text(world, red_circle):
+    import json
+
+    from click.testing import CliRunner
+
+    from vidseek.cli.main import cli
+
+    args = ["--library", str(world.home), "search", "--image", str(red_circle), "-k", "1"]
+    result = CliRunner().invoke(cli, [*args, "blue", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["query"] == f"{red_circle} + blue"
+    assert world.name_of(data["results"][0]["video_id"]) == "blue_circle"
+    home = ["--library", str(world.home)]
+    lone = CliRunner().invoke(cli, [*home, "search", "blue", "--text-weight", "2"])
+    assert lone.exit_code == 2 and "--text-weight" in lone.output

@@ -98,3 +98,27 @@ def test_pairs_need_b_after_a_and_take_each_span_once():
         (2, 5, 21, 0.9),
         (1, 0, 14, 0.85),
     ]
+
+
+def test_cli_then(world):
+    import json
+
+    from click.testing import CliRunner
+
+    from vidseek.cli.main import cli
+
+    args = ["--library", str(world.home), "search", RED_CIRCLE, "--then", BLUE_SQUARE]
+    result = CliRunner().invoke(cli, [*args, "--max-gap", "5", "--min-score", "0.5", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["query"] == f"{RED_CIRCLE}, then {BLUE_SQUARE}"
+    assert [(world.name_of(c["video_id"]), c["start"], c["end"]) for c in data["results"]] == [
+        ("a_then_b", 0.0, 8.0)
+    ]
+    grouped = CliRunner().invoke(cli, [*args, "--min-score", "0.5", "--group-by", "video"])
+    assert grouped.exit_code == 0 and "a_then_b.mp4" in grouped.output
+    assert "a_gap_b.mp4" in grouped.output and "b_then_a" not in grouped.output
+    misuse = CliRunner().invoke(
+        cli, ["--library", str(world.home), "search", "x", "--max-gap", "3"]
+    )
+    assert misuse.exit_code == 2 and "--max-gap is the gap of --then" in misuse.output
