@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -180,8 +180,11 @@ class JobManager:
         self._ids = itertools.count(1)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vidseek-index")
 
-    def submit(self, paths: list[Path], fps: float) -> JobRecord:
-        """Queue a job; ``QueueFull`` when ``MAX_QUEUED`` jobs are already waiting."""
+    def submit(
+        self, paths: list[Path], fps: float, evidence: tuple[str, ...] | None = None
+    ) -> JobRecord:
+        """Queue a job; ``QueueFull`` when ``MAX_QUEUED`` jobs are already waiting.
+        ``evidence``: the kinds of text evidence to extract (None: the library's own)."""
         if self.counts()["queued"] >= MAX_QUEUED:
             raise QueueFull(f"{MAX_QUEUED} index jobs are already waiting; try again later")
         job_id = f"job-{next(self._ids)}-{secrets.token_hex(4)}"
@@ -196,7 +199,7 @@ class JobManager:
             self._jobs[job.id] = job
             self._forget_old()
         self._persist(job)
-        self._pool.submit(self._run, job, paths, fps)
+        self._pool.submit(self._run, job, paths, fps, evidence)
         return job
 
     def report(self, job_id: str) -> Job | None:
@@ -263,7 +266,13 @@ class JobManager:
         while any(j.state == "running" for j in self.all()) and time.monotonic() < deadline:
             time.sleep(0.05)
 
-    def _run(self, job: JobRecord, paths: list[Path], fps: float) -> None:
+    def _run(
+        self,
+        job: JobRecord,
+        paths: list[Path],
+        fps: float,
+        evidence: tuple[str, ...] | None = None,
+    ) -> None:
         if job.cancel_requested:
             job.state = "cancelled"
             self._persist(job)
@@ -276,6 +285,8 @@ class JobManager:
                 job.refuse(path)
             library = self._open_library()
             options = self._options(fps)
+            if evidence is not None:
+                options = replace(options, evidence=replace(options.evidence, kinds=evidence))
             decoder = JobDecoder(
                 self._decoder() or isolated_default_decoder(options), job, self._roots
             )

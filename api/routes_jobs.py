@@ -11,6 +11,7 @@ from vidseek.api.jobs import QueueFull
 from vidseek.api.paths import check_index_path
 from vidseek.api.schemas import ErrorResponse, IndexRequest, Job, JobList
 from vidseek.api.services import Services, services
+from vidseek.indexer.evidence import parse_kinds
 
 router = APIRouter(tags=["index"])
 JobId = Annotated[str, Path(max_length=64, description="Opaque job id.")]
@@ -41,7 +42,8 @@ def start_index(body: IndexRequest, svc: Annotated[Services, Depends(services)])
     paths = list(dict.fromkeys(check_index_path(p, roots) for p in body.paths))
     svc.state.searcher()  # the library refuses another model: ModelMismatch → 409, before any work
     try:
-        job = svc.jobs.submit(paths, body.fps)
+        evidence = None if body.evidence is None else parse_kinds(",".join(body.evidence))
+        job = svc.jobs.submit(paths, body.fps, evidence)
     except QueueFull as exc:
         raise ApiError(429, str(exc), "too_many_jobs", headers={"Retry-After": "30"}) from exc
     return job.to_model()

@@ -1,0 +1,35 @@
+"""POST /index with the kinds of text evidence to extract."""
+
+from __future__ import annotations
+
+import shutil
+
+from tests.api_server import built_library, live_server, server_config, wait_for_job
+from vidseek.core.library import Library
+
+
+def test_index_job_extracts_the_evidence_asked_for(tmp_path) -> None:
+    library = built_library()
+    root = tmp_path / "media"
+    root.mkdir()
+    shutil.copy(library.videos[0], root / "a.mp4")
+    (root / "a.fr.srt").write_text("1\n00:00:00,500 --> 00:00:01,500\nUn cercle rouge\n")
+    shutil.copy(library.videos[1], root / "b.mp4")
+    (root / "b.srt").write_bytes(b"\x00garbage\x01" * 50)
+    home = tmp_path / "library"
+    config = server_config(library, home=home, media_roots=(root,))
+    with live_server(config) as server, server.client() as client:
+        bad = client.post("/index", json={"paths": ["a.mp4"], "evidence": ["audio"]})
+        assert bad.status_code == 422
+        job = client.post("/index", json={"paths": ["."], "evidence": ["subtitles"]})
+        assert job.status_code == 202, job.text
+        done = wait_for_job(client, job.json()["id"])
+        assert done["state"] == "succeeded" and done["files_indexed"] == 2, done
+    with Library.open(home, read_only=True) as lib:
+        a = lib.find_video_by_path(str(root / "a.mp4")).id
+        b = lib.find_video_by_path(str(root / "b.mp4")).id
+        (span,) = lib.catalog.text_spans(a)
+        assert (span.text, span.language, span.kind) == ("Un cercle rouge", "fr", "subtitle")
+        failed = lib.catalog.evidence_status(b)["subtitle"]
+        assert failed.status == "failed" and "b.srt: binary data" in failed.error
+        assert lib.video(b).status == "indexed"
