@@ -18,6 +18,41 @@
     info: $("library-info"),
   };
   let current = null; // {kind: "text"|"image"|"video", q, file, moment, offset, total}
+
+  // ---- advanced: then, not, filters (the API's field names) --------------------------
+  const adv = (id) => document.getElementById(`adv-${id}`);
+  const list = (value, sep) => value.split(sep).map((x) => x.trim()).filter(Boolean);
+  function advanced(kind) {
+    const out = {};
+    const num = (id, name) => {
+      const v = Number.parseFloat(adv(id).value);
+      if (Number.isFinite(v)) out[name] = v;
+    };
+    const text = (id, name) => { if (adv(id).value.trim()) out[name] = adv(id).value.trim(); };
+    num("min-duration", "min_duration"); num("max-duration", "max_duration");
+    num("min-height", "min_height"); num("max-height", "max_height");
+    text("modified-after", "modified_after"); text("modified-before", "modified_before");
+    text("created-after", "created_after"); text("created-before", "created_before");
+    const languages = list(adv("language").value, /[,\s]+/);
+    if (languages.length) out.language = languages;
+    for (const [id, name] of [["speech", "has_speech"], ["subtitles", "has_subtitles"]]) {
+      if (adv(id).value) out[name] = adv(id).value === "true";
+    }
+    if (kind !== "video") {
+      const nots = list(adv("not").value, ";");
+      if (nots.length) out.not = nots;
+    }
+    if (kind === "text" && adv("then").value.trim()) {
+      out.then = adv("then").value.trim();
+      num("gap", "max_gap");
+    }
+    return out;
+  }
+  function appendForm(form, fields) {
+    for (const [name, value] of Object.entries(fields)) {
+      for (const v of Array.isArray(value) ? value : [value]) form.append(name, String(v));
+    }
+  }
   // Optional ?min_score=0.25 in the page URL: drop weaker moments (kept for shared links).
   const minScoreParam = Number.parseFloat(new URL(location.href).searchParams.get("min_score"));
   const minScore = Number.isFinite(minScoreParam) ? Math.max(-1, Math.min(1, minScoreParam)) : null;
@@ -253,6 +288,7 @@
             q: current.q, k: PAGE, offset: current.offset,
             group_by: groupByVideo ? "video" : "clip", collapse_duplicates: collapse,
             ...(minScore === null ? {} : { min_score: minScore }),
+            ...advanced("text"),
           }),
         });
       } else if (current.kind === "video") {
@@ -265,6 +301,7 @@
             k: PAGE, offset: current.offset, group_by: groupByVideo ? "video" : "clip",
             collapse_duplicates: collapse,
             ...(minScore === null ? {} : { min_score: minScore }),
+            ...advanced("video"),
           }),
         });
       } else {
@@ -275,6 +312,8 @@
         form.append("group_by", groupByVideo ? "video" : "clip");
         form.append("collapse_duplicates", String(collapse));
         if (minScore !== null) form.append("min_score", String(minScore));
+        if (current.text) form.append("text", current.text);
+        appendForm(form, advanced("image"));
         data = await api("/search/image", { method: "POST", body: form });
       }
       render(data);
@@ -318,8 +357,11 @@
   }
 
   function describeQuery(query) {
-    if (query.kind === "text") return `for “${query.q}”`;
-    if (query.kind === "image") return "for the image";
+    if (query.kind === "text") {
+      const then = adv("then").value.trim();
+      return then ? `for “${query.q}”, then “${then}”` : `for “${query.q}”`;
+    }
+    if (query.kind === "image") return query.text ? `for the image + “${query.text}”` : "for the image";
     const { moment } = query;
     return `like ${moment.title} ${clock(moment.start)} – ${clock(moment.end)}`;
   }
@@ -338,8 +380,8 @@
   els.image.addEventListener("change", () => {
     const file = els.image.files && els.image.files[0];
     if (!file) return;
-    current = { kind: "image", file, offset: 0 };
-    els.q.value = "";
+    // words already in the box move the image query (an image of a red circle + "blue")
+    current = { kind: "image", file, text: els.q.value.trim() || null, offset: 0 };
     runSearch(true);
     els.image.value = "";
   });
