@@ -61,6 +61,7 @@ def build_server(
         min_score: float | None = None,
         collapse_duplicates: bool = False,
         modalities: list[str] | None = None,
+        min_confidence: float | None = None,
     ) -> dict[str, Any]:
         """Find the moments of the library that best match a text, or an image (a file path
         on the server's machine, or base64 bytes). Give exactly one of text, image_path,
@@ -71,8 +72,12 @@ def build_server(
         "copies"; modalities: for a text, search only some evidence, any of "visual"
         (what is seen), "speech", "subtitle", "ocr" (on-screen text); default all, fused, an
         exact spoken or written phrase first ("words in quotes" must occur together).
-        Returns results with video_id, path, start, end (seconds), score, matched and
-        snippet ({text, kind, start, end, language} or null), best first."""
+        min_confidence: for a text, drop moments whose calibrated confidence (0-1) is lower;
+        default the model's cut-off, so a text for something absent returns no results and
+        a no_match object saying why (0 returns every moment).
+        Returns results with video_id, path, start, end (seconds), score, matched,
+        snippet ({text, kind, start, end, language} or null), confidence and
+        confidence_level (high, medium, low; text queries), best first."""
         return locked(
             tools.search_moments,
             text,
@@ -85,6 +90,7 @@ def build_server(
             min_score,
             collapse_duplicates,
             modalities,
+            min_confidence,
         )
 
     @server.tool(annotations=READ_ONLY)

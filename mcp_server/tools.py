@@ -39,6 +39,7 @@ class LibraryTools:
         min_score: float | None = None,
         collapse_duplicates: bool = False,
         modalities: list[str] | None = None,
+        min_confidence: float | None = None,
     ) -> dict[str, Any]:
         given = [q for q in (text, image_path, image_base64) if q]
         if len(given) != 1:
@@ -55,8 +56,10 @@ class LibraryTools:
             filters["path_prefixes"] = tuple(absolute_prefix(p) for p in path_prefix)
         if video_ids:
             filters["video_ids"] = tuple(video_ids)
+        no_match = None
         if text:
-            clips = self.session.search(text, k=k, **filters)
+            judged = self.session.search_judged(text, k=k, min_confidence=min_confidence, **filters)
+            clips, no_match = judged.clips, judged.no_match
             query: dict[str, Any] = {"text": text}
         else:
             image: Any = image_path
@@ -70,7 +73,9 @@ class LibraryTools:
                     raise QueryError(f"no such image file: {image_path}")
             clips = self.session.search_image(image, k=k, **filters)
             query = {"image_path": image_path} if image_path else {"image": "base64"}
-        return {"query": query, "results": [c.to_json() for c in clips]}
+        out = {"query": query, "results": [c.to_json() for c in clips]}
+        out["no_match"] = no_match.to_json() if no_match is not None else None
+        return out
 
     def similar_moments(
         self,

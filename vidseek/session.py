@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from vidseek.indexer.evidence import EvidenceOutcome
     from vidseek.indexer.options import IndexOptions
     from vidseek.indexer.pipeline import IndexReport, ProgressListener
+    from vidseek.search.confidence import Judged
     from vidseek.search.duplicates import DuplicateReport
     from vidseek.search.query import Searcher, SearchOptions
 
@@ -174,7 +175,8 @@ class Session:
         ``max_gap`` seconds later (default 10), from the start of one to the end of the other.
         ``not_texts``: leave out moments that show one of these. ``filters`` are
         ``SearchOptions`` fields (``per_video``, ``video_ids``, ``path_prefixes``,
-        ``min_score``, ``collapse_duplicates``, ...) and video filters (``min_duration``,
+        ``min_score``, ``min_confidence``, ``collapse_duplicates``, ...) and video filters
+        (``min_duration``,
         ``max_duration``, ``min_width``, ``max_width``, ``min_height``, ``max_height``,
         ``modified_after``, ``modified_before``, ``created_after``, ``created_before`` as
         ISO 8601 strings, dates or Unix seconds; ``languages``, ``has_speech``,
@@ -188,6 +190,16 @@ class Session:
 
             raise QueryError("max_gap needs then: it is the gap between two events")
         return searcher.search_text(text, options, not_texts)
+
+    def search_judged(
+        self, text: str, k: int = 10, *, not_texts: Sequence[str] = (), **filters: object
+    ) -> Judged:
+        """``search``, and why it came back empty: ``Judged.clips`` are the moments, each with
+        its calibrated ``confidence`` (0-1, comparable across queries) and
+        ``confidence_level``; ``Judged.no_match`` says when moments were found but none
+        reached the cut-off (``min_confidence``, default the model's; 0 keeps all)."""
+        options = self._options(k, filters)
+        return self.searcher("text").search_text_judged(text, options, not_texts)
 
     def search_image(
         self,
