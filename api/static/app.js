@@ -169,9 +169,20 @@
       snippet(moment),
       el("span", { class: "meta" },
         el("span", { class: "score" }, `score ${moment.score.toFixed(3)}`), bar,
+        confidence(moment),
         extra ? el("span", { class: "count" }, extra) : ""),
     ));
     return node;
+  }
+
+  // How sure the engine is that a text query's moment matches (calibrated, 0-1).
+  function confidence(moment) {
+    if (moment.confidence == null) return "";
+    const level = moment.confidence_level || "low";
+    return el("span", {
+      class: `confidence conf-${level}`,
+      title: `calibrated confidence ${moment.confidence.toFixed(2)}`,
+    }, `${level} confidence`);
   }
 
   // One badge per kind of evidence that found the moment: seen, said, subtitled, written.
@@ -288,6 +299,7 @@
             q: current.q, k: PAGE, offset: current.offset,
             group_by: groupByVideo ? "video" : "clip", collapse_duplicates: collapse,
             ...(minScore === null ? {} : { min_score: minScore }),
+            ...(current.weaker ? { min_confidence: 0 } : {}),
             ...advanced("text"),
           }),
         });
@@ -344,6 +356,16 @@
       els.summary.textContent = "";
       setEmpty([el("strong", {}, "The library is empty."), el("br"),
         "Index some videos first: ", el("code", {}, "vidseek index ~/Videos")]);
+    } else if (data.no_match) {
+      els.summary.textContent = "";
+      const { weaker, best_confidence: best } = data.no_match;
+      const show = el("button", {
+        id: "show-weaker", class: "link-btn", type: "button",
+        onclick: () => { current.weaker = true; runSearch(true); },
+      }, `Show ${weaker} weaker match${weaker === 1 ? "" : "es"}`);
+      setEmpty([el("strong", {}, "No good match "), `${what}.`, el("br"),
+        `Nothing found reaches the confidence cut-off (the closest: ${Math.round(best * 100)}%). `,
+        show]);
     } else if (data.total === 0) {
       els.summary.textContent = "";
       setEmpty([el("strong", {}, "No results "), `${what}.`, el("br"),
@@ -351,7 +373,8 @@
           : "Try other words, or another language."]);
     } else {
       els.summary.textContent = `${data.total} ${unit}${data.total === 1 ? "" : "s"} ${what}` +
-        (shown < data.total ? ` · showing ${shown}` : "");
+        (shown < data.total ? ` · showing ${shown}` : "") +
+        (current.weaker ? " · weaker matches included" : "");
     }
     els.more.hidden = data.next_offset == null;
   }
