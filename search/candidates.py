@@ -5,24 +5,28 @@ Up to ``SCAN_EXACT_MAX`` segments (or as many query x indexed segments: a few ne
 looked for in a large library) the library's own vector index answers (exact while it is
 flat). Beyond, a flat index would make the scan quadratic (every query reads every vector), so
 the scan builds its own IVF over the segment vectors, FAISS on the CPU: ~4·√n lists
-(``ivf_lists``, as the library's IVF kinds) and a fixed ``SCAN_NPROBE`` of them visited per
-query, so a query reads O(√n) vectors. Copies are near-identical vectors, which an IVF finds
-in the query's own list or the next ones: recall is checked by ``bench/duplicates.py``.
+(``scan_lists``) and a fixed ``SCAN_NPROBE`` of them visited per query, so a query reads
+O(√n) vectors and the scan costs O(n·√n), not O(n²). The lists are trained on 39 vectors each
+(FAISS's minimum), so k-means costs O(nlist² · 39) = O(n). Copies are near-identical
+vectors, which an IVF finds in the query's own list or the next ones: recall is checked by
+``bench/duplicates.py``.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 
 import numpy as np
 
 from vidseek.core.catalog import SegmentTable
-from vidseek.core.index_kinds import IndexSpec, ivf_lists
+from vidseek.core.index_kinds import NLIST_MAX, IndexSpec
 from vidseek.core.library import Library
 
-SCAN_EXACT_MAX = 20_000  # segments: up to here the library's own index answers
+SCAN_EXACT_MAX = 5_000  # segments: up to here the library's own index answers
 SCAN_NPROBE = 16
+TRAIN_PER_LIST = 39  # k-means sample per list: FAISS warns below this
 
 
 def candidate_pairs(
@@ -33,14 +37,16 @@ def candidate_pairs(
     floor: float,
 ) -> tuple[set[tuple[int, int]], float]:
     """Pairs (lower id, higher id) of videos with a segment at least ``floor`` alike, looked
-    for from the segments ``query_ids`` (all when None); and the seconds spent searching."""
+    for from the segments ``query_ids`` (all when None); and the seconds spent building the
+    scan's index and searching (reading the vectors not counted)."""
     model = library.model
     assert model is not None
     n = len(table.ids)
     queries = n if query_ids is None else len(query_ids)
+    started = time.perf_counter()
     search = _scan_index(library, table, model.dim) if queries * n > SCAN_EXACT_MAX**2 else None
     pairs: set[tuple[int, int]] = set()
-    searching = 0.0
+    searching = time.perf_counter() - started
     for ids, vectors in library.catalog.segment_vectors(model.dim, ids=query_ids):
         sources = table.video_ids[np.searchsorted(table.ids, ids)]
         t0 = time.perf_counter()
@@ -70,12 +76,19 @@ def _search(
         yield list(zip(videos, srow[irow >= 0][known].tolist(), strict=True))
 
 
+def scan_lists(n: int) -> int:
+    """The power of two nearest 4·√n, between 64 and ``NLIST_MAX``, as the library's IVF."""
+    return min(NLIST_MAX, max(64, 2 ** round(math.log2(4 * math.sqrt(max(n, 1))))))
+
+
 def _scan_index(library: Library, table: SegmentTable, dim: int):
     """An IVF over every segment vector, for this scan only (never saved)."""
     from vidseek.core.faiss_index import FaissIndex
 
-    spec = IndexSpec("ivf", nlist=ivf_lists(len(table.ids)), nprobe=SCAN_NPROBE)
-    picked = table.ids[FaissIndex.training_positions(len(table.ids), spec)]
+    n = len(table.ids)
+    spec = IndexSpec("ivf", nlist=min(scan_lists(n), n), nprobe=SCAN_NPROBE)
+    picked = np.linspace(0, n - 1, min(n, TRAIN_PER_LIST * spec.nlist)).astype(np.int64)
+    picked = table.ids[np.unique(picked)]
     sample = np.concatenate([v for _, v in library.catalog.segment_vectors(dim, ids=picked)])
     index = FaissIndex.train(dim, spec, sample, lists_on=None)
     for ids, vectors in library.catalog.segment_vectors(dim):
