@@ -8,6 +8,7 @@ the server is built with ``allow_indexing``, ``index_paths``. Tool calls run one
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -62,10 +63,29 @@ def build_server(
         collapse_duplicates: bool = False,
         modalities: list[str] | None = None,
         min_confidence: float | None = None,
+        then: str | None = None,
+        max_gap: float | None = None,
+        not_texts: list[str] | None = None,
+        text_weight: float | None = None,
+        min_duration: float | None = None,
+        max_duration: float | None = None,
+        min_width: int | None = None,
+        max_width: int | None = None,
+        min_height: int | None = None,
+        max_height: int | None = None,
+        modified_after: str | None = None,
+        modified_before: str | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        language: list[str] | None = None,
+        has_speech: bool | None = None,
+        has_subtitles: bool | None = None,
     ) -> dict[str, Any]:
         """Find the moments of the library that best match a text, or an image (a file path
-        on the server's machine, or base64 bytes). Give exactly one of text, image_path,
-        image_base64. k: how many moments (1..1000); per_video: at most this many of one
+        on the server's machine, or base64 bytes). Give a text, or one of image_path,
+        image_base64 (with a text too, the image is moved towards it: a red circle and
+        "blue" finds blue circles; text_weight, default 1, says how far).
+        k: how many moments (1..1000); per_video: at most this many of one
         video; path_prefix: only videos under these folders/prefixes; video_ids: only these
         videos; min_score: drop moments below this cosine; collapse_duplicates: one result
         per moment, its copies in other videos (re-encodes, crops, trims) listed in its
@@ -77,9 +97,24 @@ def build_server(
         a no_match object saying why (0 returns every moment).
         Returns results with video_id, path, start, end (seconds), score, matched,
         snippet ({text, kind, start, end, language} or null), confidence and
-        confidence_level (high, medium, low; text queries), best first."""
+        confidence_level (high, medium, low; text queries), best first.
+        then: temporal order, spans where text is followed by this in one video, at most
+        max_gap seconds later (default 10), from the first's start to the second's end.
+        not_texts: leave out moments that also show one of these ("a black background").
+        Filters on the videos: min/max_duration (seconds), min/max_width and min/max_height
+        (pixels), modified_after/before (file date) and created_after/before (the
+        container's creation time) as ISO 8601 dates, language (codes such as "en", for
+        speech or subtitles), has_speech, has_subtitles."""
+        sharper = {
+            "then": then, "max_gap": max_gap, "not_texts": not_texts, "text_weight": text_weight,
+            "min_duration": min_duration, "max_duration": max_duration, "min_width": min_width,
+            "max_width": max_width, "min_height": min_height, "max_height": max_height,
+            "modified_after": modified_after, "modified_before": modified_before,
+            "created_after": created_after, "created_before": created_before,
+            "language": language, "has_speech": has_speech, "has_subtitles": has_subtitles,
+        }  # fmt: skip
         return locked(
-            tools.search_moments,
+            functools.partial(tools.search_moments, **sharper),
             text,
             image_path,
             image_base64,

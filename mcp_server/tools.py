@@ -40,27 +40,48 @@ class LibraryTools:
         collapse_duplicates: bool = False,
         modalities: list[str] | None = None,
         min_confidence: float | None = None,
+        *,
+        then: str | None = None,
+        max_gap: float | None = None,
+        not_texts: list[str] | None = None,
+        text_weight: float | None = None,
+        **video_filters: Any,
     ) -> dict[str, Any]:
-        given = [q for q in (text, image_path, image_base64) if q]
-        if len(given) != 1:
-            raise QueryError("give exactly one of text, image_path or image_base64")
+        images = [q for q in (image_path, image_base64) if q]
+        if len(images) > 1 or not (text or images):
+            raise QueryError("give a text, or exactly one of image_path, image_base64 (and a text)")
+        if then is not None and (images or not text):
+            raise QueryError("then follows a text query, not an image")
+        if max_gap is not None and then is None:
+            raise QueryError("max_gap is the gap of then: give then too")
+        if text_weight is not None and not (images and text):
+            raise QueryError("text_weight weighs a text that moves an image query")
         filters: dict[str, Any] = {"per_video": per_video, "min_score": min_score}
+        filters.update(_video_filters(video_filters))
+        negatives = tuple(not_texts or ())
         filters["collapse_duplicates"] = collapse_duplicates
         evidence = parse_modalities(modalities)
         if evidence is not None:
-            if not text and evidence != ("visual",):
+            if images and evidence != ("visual",):
                 raise QueryError("an image query searches what is seen only")
-            if text:
+            if not images:
                 filters["modalities"] = evidence
         if path_prefix:
             filters["path_prefixes"] = tuple(absolute_prefix(p) for p in path_prefix)
         if video_ids:
             filters["video_ids"] = tuple(video_ids)
         no_match = None
-        if text:
-            judged = self.session.search_judged(text, k=k, min_confidence=min_confidence, **filters)
+        if then is not None and text:
+            clips = self.session.search(
+                text, k=k, then=then, max_gap=max_gap, not_texts=negatives, **filters
+            )
+            query: dict[str, Any] = {"text": text, "then": then}
+        elif text and not images:
+            judged = self.session.search_judged(
+                text, k=k, min_confidence=min_confidence, not_texts=negatives, **filters
+            )
             clips, no_match = judged.clips, judged.no_match
-            query: dict[str, Any] = {"text": text}
+            query = {"text": text}
         else:
             image: Any = image_path
             if image_base64:
@@ -71,11 +92,22 @@ class LibraryTools:
                 image = os.path.expanduser(image_path or "")
                 if not Path(image).is_file():
                     raise QueryError(f"no such image file: {image_path}")
-            clips = self.session.search_image(image, k=k, **filters)
+            weight = 1.0 if text_weight is None else text_weight
+            clips = self.session.search_image(
+                image, k=k, text=text, text_weight=weight, not_texts=negatives, **filters
+            )
             query = {"image_path": image_path} if image_path else {"image": "base64"}
+            if text:
+                query["text"] = text
         out = {"query": query, "results": [c.to_json() for c in clips]}
         out["no_match"] = no_match.to_json() if no_match is not None else None
         return out
+
+    VIDEO_FILTERS = (
+        "min_duration", "max_duration", "min_width", "max_width", "min_height", "max_height",
+        "modified_after", "modified_before", "created_after", "created_before", "language",
+        "has_speech", "has_subtitles",
+    )  # fmt: skip
 
     def similar_moments(
         self,
@@ -174,3 +206,15 @@ def _video_json(record: Any) -> dict[str, Any]:
         "segments_count": record.n_segments,
         "error": record.error,
     }
+
+
+def _video_filters(given: dict[str, Any]) -> dict[str, Any]:
+    """The tool's filter arguments as ``Session.search`` keywords (``language`` is
+    ``languages`` there); unknown names are an error, not silently ignored."""
+    unknown = set(given) - set(LibraryTools.VIDEO_FILTERS)
+    if unknown:
+        raise QueryError(f"unknown filters: {', '.join(sorted(unknown))}")
+    out = {name: value for name, value in given.items() if value is not None}
+    if "language" in out:
+        out["languages"] = tuple(out.pop("language"))
+    return out

@@ -180,3 +180,35 @@ def test_tagging_keeps_the_video(tmp_path):
     tag_creation_time(path, "2020-01-01T00:00:00Z")
     info = probe_header(path, "pyav").info
     assert info.creation_time == JAN_2020 and (info.width, info.height) == (64, 48)
+
+
+def test_mcp_tool_takes_the_sharper_questions(world, tmp_path):
+    """``search_moments`` as the MCP server calls it (mcp_server/tools.py)."""
+    from vidseek.mcp.tools import LibraryTools
+
+    picture = tmp_path / "red.png"
+    from PIL import Image
+
+    from vidseek.demo.render import render_frame
+    from vidseek.demo.world import Scene
+
+    Image.fromarray(render_frame(Scene(0, 4, "circle", "red", "white"), 2.0, 256, 256)).save(
+        picture
+    )
+    with Session(world.home) as session:
+        tools = LibraryTools(session)
+
+        def found(**kwargs) -> set[str]:
+            out = tools.search_moments(**kwargs)
+            return {world.name_of(r["video_id"]) for r in out["results"]}
+
+        red = {"text": "a red circle", "min_score": 0.5, "min_confidence": 0.0}
+        assert found(**red, then="a blue square") == {"a_then_b", "a_gap_b"}
+        assert found(**red, then="a blue square", max_gap=5) == {"a_then_b"}
+        assert "red_on_black" not in found(**red, not_texts=["a black background"])
+        assert found(**red, min_height=200, created_after="2021-01-01") == {"b_then_a"}
+        assert found(image_path=str(picture), text="blue", k=1) == {"blue_circle"}
+        with pytest.raises(QueryError, match="then follows a text"):
+            tools.search_moments(image_path=str(picture), then="a blue square")
+        with pytest.raises(QueryError, match="unknown filters"):
+            tools.search_moments(text="x", min_lenght=3)
