@@ -84,7 +84,9 @@ def print_report(report: DuplicateReport) -> None:
         for m in clip["moments"]:
             span = f"{timestamp(m['start'])}-{timestamp(m['end'])}"
             click.echo(f"  {span}  {m['path']}  (video {m['video_id']})")
+    groups, clips = len(data["copies"]), len(data["shared_clips"])
     click.echo(
-        f"{len(data['copies'])} groups of copies, {len(data['shared_clips'])} shared clips "
-        f"among {report.videos} videos"
+        f"{groups} group{'s' if groups != 1 else ''} of copies, "
+        f"{clips} shared clip{'s' if clips != 1 else ''} among {report.videos} videos "
+        "(offset: t in that video = t in the first + offset)"
     )
