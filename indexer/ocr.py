@@ -1,11 +1,14 @@
 """On-screen text as evidence: RapidOCR (PP-OCRv4 detection + recognition, Chinese and
 Latin script) on frames chosen so the cost stays bounded.
 
-Frames are looked at ``fps`` times a second, but only a tiny grey thumbnail of each is
-compared with the frame OCR last read: OCR runs again at a new shot (much of the picture
-changed), when the picture changed where text was found, or when something new appeared
-(text that came in); never more often than every ``min_gap`` seconds and at most
-``per_minute`` times a minute of video (plus one). A text line is a span from the change
+Frames are looked at ``fps`` times a second, but only a small grid of each (mean grey and
+share of steep grey steps per cell) is compared with the frame OCR last read: OCR runs
+again at a new shot (much of the picture changed), when the picture changed where text was
+found, or when new text-like detail appeared elsewhere (cells with many steep steps, as
+letters make; a moving smooth shape is not). Runs are at least ``min_gap`` seconds apart
+and paid from a bucket that fills at ``per_minute`` runs a minute of video and holds
+``burst``: a burst of changes is read at once, and a video that never keeps still costs at
+most ``burst`` plus ``per_minute`` runs a minute. A text line is a span from the change
 that brought it to the change that took it away.
 """
 
@@ -25,6 +28,7 @@ from vidseek.core.types import TextSpan
 
 OCR_SOURCE = "rapidocr:ppocrv4"
 _GRID = (48, 27)  # thumbnail cells (w, h) compared between frames
+_STEEP = 40.0  # a grey step (0-255) between neighbouring pixels that may be a letter's edge
 _LOCK = threading.Lock()
 _ENGINE: list[Any] = []
 
@@ -38,12 +42,13 @@ class OcrOptions:
     burst: float = 4.0  # OCR runs that may follow each other at min_gap
     cell_change: float = 14.0  # mean |Δgrey| (0-255) of a thumbnail cell that counts as changed
     new_shot: float = 0.3  # share of changed cells that makes a new shot
-    new_text: float = 0.004  # share of changed cells outside known text that may be new text
+    text_edges: float = 0.22  # share of steep steps in a cell that may hold text
+    new_text: int = 3  # changed, text-like cells outside the known text that make new text
     min_score: float = 0.6  # recognition confidence below which a line is dropped
 
 
 def load_engine() -> Any:
-    """The RapidOCR engine, once per process (detection capped at 960 px, no angle model)."""
+    """The RapidOCR engine, once per process (detection at most 736 px, no angle model)."""
     with _LOCK:
         if not _ENGINE:
             try:
@@ -54,7 +59,7 @@ def load_engine() -> Any:
                 ) from exc
             try:
                 _ENGINE.append(
-                    RapidOCR(det_limit_side_len=960, det_limit_type="max", use_cls=False)
+                    RapidOCR(det_limit_side_len=736, det_limit_type="max", use_cls=False)
                 )
             except Exception as exc:  # its model files missing or unreadable
                 raise EvidenceError(f"cannot load the OCR models: {exc}") from exc
@@ -86,15 +91,26 @@ def script_language(text: str) -> str | None:
     return None
 
 
-def thumbnail(image: np.ndarray) -> np.ndarray:
-    """Mean grey of each cell of a ``_GRID`` over the frame, float32 (h, w)."""
-    grey = image.mean(axis=2, dtype=np.float32)
+def thumbnail(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell of a ``_GRID`` over the frame: its mean grey, and how text-like it is (the
+    share of its pixels at a steep horizontal grey step: the strokes of letters make many,
+    the outline of a shape crosses a cell once), both float32 (h, w), from a view about
+    180 pixels high (every n-th pixel: sharp edges stay sharp)."""
+    step = max(1, min(image.shape[:2]) // 180)
+    grey = image[::step, ::step].mean(axis=2, dtype=np.float32)
+    steep = np.zeros_like(grey)
+    steep[:, 1:] = np.abs(np.diff(grey, axis=1)) > _STEEP
+    return _cells(grey), _cells(steep)
+
+
+def _cells(plane: np.ndarray) -> np.ndarray:
     gw, gh = _GRID
-    h, w = grey.shape
+    h, w = plane.shape
     ys = np.linspace(0, h, gh + 1).astype(int)
     xs = np.linspace(0, w, gw + 1).astype(int)
-    rows = np.add.reduceat(grey, ys[:-1], axis=0) / np.diff(ys)[:, None]
-    return (np.add.reduceat(rows, xs[:-1], axis=1) / np.diff(xs)[None, :]).astype(np.float32)
+    rows = np.add.reduceat(plane, ys[:-1], axis=0) / np.maximum(np.diff(ys), 1)[:, None]
+    cells = np.add.reduceat(rows, xs[:-1], axis=1) / np.maximum(np.diff(xs), 1)[None, :]
+    return cells.astype(np.float32)
 
 
 @dataclass
@@ -141,8 +157,8 @@ def ocr_frames(
     end = duration
     for t, image in frames:
         end = max(end, t)
-        thumb = thumbnail(image)
-        if last is not None and changed_at is None and _changed(thumb, last, options):
+        thumb, edges = thumbnail(image)
+        if last is not None and changed_at is None and _changed(thumb, edges, last, options):
             changed_at = t
         tokens = min(options.burst, tokens + max(0.0, t - filled_at) * rate)
         filled_at = t
@@ -173,14 +189,16 @@ def ocr_frames(
     return spans, runs
 
 
-def _changed(thumb: np.ndarray, last: _Reading, options: OcrOptions) -> bool:
+def _changed(thumb: np.ndarray, edges: np.ndarray, last: _Reading, options: OcrOptions) -> bool:
+    """A new shot, a change where text was, or new text-like detail elsewhere (a moving
+    smooth shape is none of these)."""
     if thumb.shape != last.thumb.shape:
         return True
     changed = np.abs(thumb - last.thumb) > options.cell_change
-    share = float(changed.mean())
-    if share >= options.new_shot or bool((changed & last.text_cells).any()):
+    if float(changed.mean()) >= options.new_shot or bool((changed & last.text_cells).any()):
         return True
-    return float((changed & ~last.text_cells).mean()) >= options.new_text
+    texty = changed & ~last.text_cells & (edges >= options.text_edges)
+    return int(texty.sum()) >= options.new_text
 
 
 def _span(start: float, end: float, text: str) -> TextSpan:

@@ -59,6 +59,20 @@ def test_ocr_runs_at_changes_only_and_spans_follow_the_text() -> None:
     assert all(s.source == "rapidocr:ppocrv4" for s in spans)
 
 
+def test_a_moving_shape_is_no_reason_to_read_again() -> None:
+    frames = []
+    for t in range(20):
+        image = Image.fromarray(card("SALE", background=(20, 20, 20)))
+        x = 200 + 15 * t
+        ImageDraw.Draw(image).ellipse((x, 220, x + 90, 310), fill=(250, 250, 250))
+        pixels = np.asarray(image).copy()
+        pixels[0, 0] = (0, 0, 1)
+        frames.append((float(t), pixels))
+    engine = CountingEngine({1: "SALE"})
+    spans, runs = ocr_frames(frames, 20.0, OcrOptions(), engine)
+    assert runs == 1 and [(s.start, s.end, s.text) for s in spans] == [(0.0, 20.0, "SALE")]
+
+
 def test_the_cost_stays_bounded_when_nothing_keeps_still() -> None:
     rng = np.random.default_rng(0)
     noise = [(t / 2, rng.integers(0, 255, (90, 160, 3), dtype=np.uint8)) for t in range(240)]
