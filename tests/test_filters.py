@@ -212,3 +212,31 @@ def test_mcp_tool_takes_the_sharper_questions(world, tmp_path):
             tools.search_moments(image_path=str(picture), then="a blue square")
         with pytest.raises(QueryError, match="unknown filters"):
             tools.search_moments(text="x", min_lenght=3)
+
+
+def test_videos_indexed_before_migration_7_have_no_creation_time(tmp_path):
+    from sqlalchemy import text
+
+    from vidseek.core.catalog import migrations
+    from vidseek.core.catalog.engine import make_engine
+    from vidseek.core.library import Library
+
+    home = tmp_path / "lib"
+    home.mkdir()
+    engine = make_engine(f"sqlite:///{home / 'catalog.sqlite'}")
+    with engine.begin() as conn:
+        for step in migrations.MIGRATIONS[:6]:
+            step(conn)
+        conn.execute(text("INSERT INTO meta (key, value) VALUES ('schema_version', '6')"))
+        conn.execute(
+            text(
+                "INSERT INTO videos (id, path, content_hash, size, duration, status, n_frames, "
+                "n_segments) VALUES (1, '/v/old.mp4', 'h', 1, 30.0, 'indexed', 0, 0)"
+            )
+        )
+    engine.dispose()
+    with Library.open(home) as lib:
+        assert lib.catalog.schema_version() == migrations.SCHEMA_VERSION >= 7
+        assert videos_matching(lib, VideoFilter(min_duration=10)) == {1}
+        assert videos_matching(lib, VideoFilter(created_after=0)) == set()
+        assert videos_matching(lib, VideoFilter(created_before=4e9)) == set()
