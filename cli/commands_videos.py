@@ -38,14 +38,22 @@ def list_videos(app: AppContext, failed: bool, as_json: bool) -> None:
 @videos_group.command("show")
 @click.argument("video_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--text", "with_text", is_flag=True, help="Also print its speech, subtitles and on-screen text."
+)
 @click.pass_obj
-def show_video(app: AppContext, video_id: int, as_json: bool) -> None:
-    """Show one video's metadata and segments."""
+def show_video(app: AppContext, video_id: int, as_json: bool, with_text: bool) -> None:
+    """Show one video's metadata, segments and text evidence (done or failed, and why)."""
     library = app.library(read_only=True)
     record = library.video(video_id)
     segments = library.segments(video_id)
+    evidence = library.catalog.evidence_status(video_id)
+    spans = library.catalog.text_spans(video_id) if with_text else []
     if as_json:
         payload = asdict(record) | {"segments": [asdict(s) for s in segments]}
+        payload["evidence"] = {kind: run.to_json() for kind, run in evidence.items()}
+        if with_text:
+            payload["text_spans"] = [span.to_json() for span in spans]
         click.echo(json.dumps(payload, ensure_ascii=False))
         return
     for key, value in asdict(record).items():
@@ -53,6 +61,16 @@ def show_video(app: AppContext, video_id: int, as_json: bool) -> None:
     click.echo(f"{'segments':>12}:")
     for s in segments:
         click.echo(f"{s.id:>14}  {timestamp(s.start)}-{timestamp(s.end)}  {s.n_frames} frames")
+    click.echo(f"{'evidence':>12}:" + ("" if evidence else " none extracted"))
+    for kind, run in evidence.items():
+        if run.status == "failed":
+            click.echo(f"{kind:>14}  failed: {run.error}")
+            continue
+        detail = f"{run.spans} spans" + (f" ({run.model})" if run.model else "")
+        click.echo(f"{kind:>14}  done, {detail}" + (f"; {run.error}" if run.error else ""))
+    for span in spans:
+        lang = f" [{span.language}]" if span.language else ""
+        click.echo(f"{timestamp(span.start)}-{timestamp(span.end)}  {span.kind}{lang}: {span.text}")
 
 
 @videos_group.command("remove")

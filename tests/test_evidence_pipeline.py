@@ -4,6 +4,7 @@ killed inside an evidence commit resumed with nothing lost."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -193,6 +194,16 @@ def test_cli_add_and_the_python_api(tmp_path, talking_sign) -> None:
     assert added.exit_code == 0, added.output
     assert "evidence added to 1 videos" in added.output
     assert "subtitle: 1 done (2 spans), 0 failed" in added.output
+    shown = CliRunner().invoke(cli, [*prefix, "videos", "show", "1", "--json", "--text"])
+    assert shown.exit_code == 0, shown.output
+    detail = json.loads(shown.output)
+    assert detail["evidence"]["subtitle"] == {
+        "kind": "subtitle", "status": "done", "error": None,
+        "model": "stream:2,sidecar:shop.de.srt", "spans": 2,
+    }  # fmt: skip
+    assert [s["text"] for s in detail["text_spans"]][1] == "Wo ist der rote Ball?"
+    text = CliRunner().invoke(cli, [*prefix, "videos", "show", "1", "--text"]).output
+    assert "subtitle  done, 2 spans" in text and "subtitle [de]: Wo ist der rote Ball?" in text
     with vidseek.open_library(tmp_path / "lib", model=MODEL) as library:
         (video,) = library.videos()
         assert [s.text for s in library.text_spans(video.id)] == [
