@@ -11,6 +11,7 @@ from vidseek.api.schemas import (
     MAX_ID,
     Deleted,
     ErrorResponse,
+    EvidenceOut,
     SegmentOut,
     VideoDetail,
     VideoList,
@@ -74,6 +75,7 @@ def get_video(video_id: VideoId, svc: Annotated[Services, Depends(services)]) ->
     with svc.state.locked() as library:
         video = library.video(video_id)  # VideoNotFound → 404
         rows = library.segments(video_id)
+        evidence = library.catalog.evidence_status(video_id)
     segments = [
         SegmentOut(
             id=r.id,
@@ -84,7 +86,8 @@ def get_video(video_id: VideoId, svc: Annotated[Services, Depends(services)]) ->
         )
         for r in rows
     ]
-    return VideoDetail(**video_out(video), segments=segments)
+    runs = {kind: EvidenceOut(**run.to_json()) for kind, run in evidence.items()}
+    return VideoDetail(**video_out(video), segments=segments, evidence=runs)
 
 
 @router.delete("/videos/{video_id}", response_model=Deleted, responses={**NOT_FOUND, **INVALID})

@@ -317,8 +317,23 @@ class VideoOut(BaseModel):
     stream_url: str
 
 
+class EvidenceOut(BaseModel):
+    kind: Literal["speech", "subtitle", "ocr"]
+    status: Literal["done", "failed"]
+    error: str | None = Field(
+        description="Why it failed; for a done run, what was wrong with part of the input."
+    )
+    model: str | None = Field(description="What extracted it (e.g. whisper:tiny.en).")
+    spans: int = Field(description="Text spans of this kind stored for the video.")
+
+
 class VideoDetail(VideoOut):
     segments: list[SegmentOut]
+    evidence: dict[str, EvidenceOut] = Field(
+        default_factory=dict,
+        description="Per kind of text evidence extracted (speech, subtitle, ocr): done or "
+        "failed, and why. Kinds never extracted are absent.",
+    )
 
 
 class VideoList(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from tests.api_server import built_library, live_server, server_config, wait_for_job
 from vidseek.core.library import Library
@@ -25,6 +26,14 @@ def test_index_job_extracts_the_evidence_asked_for(tmp_path) -> None:
         assert job.status_code == 202, job.text
         done = wait_for_job(client, job.json()["id"])
         assert done["state"] == "succeeded" and done["files_indexed"] == 2, done
+        videos = {Path(v["path"]).name: v["id"] for v in client.get("/videos").json()["videos"]}
+        detail = client.get(f"/videos/{videos['b.mp4']}").json()
+        assert detail["evidence"]["subtitle"]["status"] == "failed"
+        assert "b.srt: binary data" in detail["evidence"]["subtitle"]["error"]
+        assert client.get(f"/videos/{videos['a.mp4']}").json()["evidence"]["subtitle"] == {
+            "kind": "subtitle", "status": "done", "error": None,
+            "model": "sidecar:a.fr.srt", "spans": 1,
+        }  # fmt: skip
     with Library.open(home, read_only=True) as lib:
         a = lib.find_video_by_path(str(root / "a.mp4")).id
         b = lib.find_video_by_path(str(root / "b.mp4")).id
