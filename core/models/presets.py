@@ -169,7 +169,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "worldwide",
             "ViT-H-14-worldwide-quickgelu:metaclip2_worldwide",
-            "MetaCLIP 2, trained on 300+ languages without losing English (ViT-H/14); use a GPU",
+            "MetaCLIP 2: worldwide web data, beats its English-only twin (ViT-H/14); use a GPU",
             role="multilingual",
             params=1_858_783_745,
             image_params=632_076_800,
@@ -178,7 +178,7 @@ PRESETS: dict[str, Preset] = {
             image_size=224,
             context_length=77,
             tokenizer="hf:facebook/xlm-v-base",
-            languages="300+ (worldwide web data)",
+            languages="worldwide web data, many languages (XLM-V tokenizer)",
             metrics=(
                 Metric("XM3600 image->text R@1", 64.3, _METACLIP2),
                 Metric("Babel-ImageNet zero-shot top-1", 50.2, _METACLIP2),
