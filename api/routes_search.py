@@ -189,6 +189,7 @@ def search_image(
 
 
 VIDEO_ERRORS = {
+    400: {"model": ErrorResponse, "description": "A body that is not JSON"},
     404: {"model": ErrorResponse, "description": "No video with that id"},
     413: ERRORS[413],
     422: {
