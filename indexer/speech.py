@@ -164,7 +164,8 @@ def transcribe(
     audio: np.ndarray, model: AsrModel, *, device: str | None = None, beam_size: int = 1
 ) -> list[TextSpan]:
     """Speech in ``audio`` (16 kHz mono float32) → one span per sentence, with word times
-    and the language the model detected (``en`` for English-only models)."""
+    and its language: ``en`` for English-only models; for multilingual ones, detected per
+    30-second window of audio (the span's start), as Whisper decodes each window."""
     if audio.size < SAMPLE_RATE // 10:
         return []
     whisper = load_whisper(model, device)
@@ -172,24 +173,52 @@ def transcribe(
     segments, info = whisper.transcribe(
         audio,
         language="en" if english_only else None,
+        multilingual=not english_only,  # a window in another language is decoded in it
         beam_size=beam_size,
         vad_filter=True,
         word_timestamps=True,
         condition_on_previous_text=False,
     )
-    language = "en" if english_only else (info.language or None)
+    language_at = _WindowLanguages(whisper, audio, None if english_only else info.language)
     spans: list[TextSpan] = []
     for segment in segments:
         words = [(float(w.start), float(w.end), w.word) for w in segment.words or []]
         for sentence in _sentences([w for w in words if w[2].strip()]):
             text = "".join(w[2] for w in sentence).strip()  # whisper's words carry their spaces
+            start = sentence[0][0]
             spans.append(
                 TextSpan(
-                    "speech", sentence[0][0], max(sentence[-1][1], sentence[0][0]), text,
-                    language, model.label, [(a, b, w.strip()) for a, b, w in sentence],
+                    "speech", start, max(sentence[-1][1], start), text,
+                    language_at(start), model.label, [(a, b, w.strip()) for a, b, w in sentence],
                 )
             )  # fmt: skip
     return spans
+
+
+class _WindowLanguages:
+    """The language of each 30-second window of audio, detected once when first asked
+    (``en`` throughout for an English-only model, given as ``file_language`` None)."""
+
+    WINDOW_S = 30.0
+    MIN_PROBABILITY = 0.5  # less sure than this: the file's language
+
+    def __init__(self, whisper: Any, audio: np.ndarray, file_language: str | None) -> None:
+        self.whisper = whisper
+        self.audio = audio
+        self.file_language = file_language
+        self.found: dict[int, str | None] = {}
+
+    def __call__(self, at: float) -> str | None:
+        if self.file_language is None:
+            return "en"
+        window = int(at // self.WINDOW_S)
+        if window not in self.found:
+            size = int(self.WINDOW_S * SAMPLE_RATE)
+            chunk = self.audio[window * size : (window + 1) * size]
+            language, probability, _ = self.whisper.detect_language(chunk)
+            sure = language and probability >= self.MIN_PROBABILITY
+            self.found[window] = language if sure else self.file_language
+        return self.found[window]
 
 
 def _sentences(words: list[tuple[float, float, str]]) -> list[list[tuple[float, float, str]]]:

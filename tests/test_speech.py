@@ -106,3 +106,44 @@ def test_broken_audio_is_a_clear_error(tmp_path, tiny_en) -> None:
     bogus.write_bytes(b"\x00" * 100)
     with pytest.raises(EvidenceError, match="x.mp4: cannot open the file for its audio"):
         speech_spans(bogus, tiny_en)
+
+
+class FakeMultilingual:
+    """A multilingual Whisper that hears German for 30 s, then French."""
+
+    class model:  # noqa: N801 - mimics WhisperModel.model
+        is_multilingual = True
+
+    def __init__(self) -> None:
+        self.asked: list[dict] = []
+        self.detected = 0
+
+    def transcribe(self, audio, **options):
+        from types import SimpleNamespace as NS
+
+        self.asked.append(options)
+        word = lambda a, b, w: NS(start=a, end=b, word=w)  # noqa: E731
+        segments = [
+            NS(words=[word(1.0, 1.5, " Guten"), word(1.5, 2.0, " Tag.")]),
+            NS(words=[word(31.0, 31.5, " Bonjour"), word(31.5, 32.0, " tout.")]),
+            NS(words=[word(40.0, 40.5, " Merci.")]),
+        ]
+        return iter(segments), NS(language="de")
+
+    def detect_language(self, audio):
+        self.detected += 1
+        return ("de", 0.9, []) if self.detected == 1 else ("fr", 0.8, [])
+
+
+def test_a_multilingual_model_labels_each_window_with_its_language(monkeypatch) -> None:
+    fake = FakeMultilingual()
+    monkeypatch.setattr(speech, "load_whisper", lambda model, device=None: fake)
+    model = speech.AsrModel("/nowhere", "whisper:small")
+    spans = transcribe(np.zeros(16000 * 45, np.float32), model)
+    assert [(s.text, s.language) for s in spans] == [
+        ("Guten Tag.", "de"), ("Bonjour tout.", "fr"), ("Merci.", "fr"),
+    ]  # fmt: skip
+    assert fake.detected == 2  # once per 30-s window, not per sentence
+    options = fake.asked[0]
+    assert options["multilingual"] and options["language"] is None
+    assert options["vad_filter"] and options["word_timestamps"]
