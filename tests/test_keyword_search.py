@@ -93,6 +93,7 @@ def test_python_api_takes_modalities(spoken) -> None:
             (ids[2], ("ocr",)),
         }
         assert all(c.snippet for c in clips)
+        assert library._text_encoder is None and library._encoder is None  # no model loaded
 
 
 def test_http_api_takes_modalities_and_returns_matched_and_snippet(spoken) -> None:

@@ -180,9 +180,16 @@ class Session:
         ``max_duration``, ``min_width``, ``max_width``, ``min_height``, ``max_height``,
         ``modified_after``, ``modified_before``, ``created_after``, ``created_before`` as
         ISO 8601 strings, dates or Unix seconds; ``languages``, ``has_speech``,
-        ``has_subtitles``)."""
-        searcher = self.searcher("text")
+        ``has_subtitles``). ``modalities``: the evidence searched, any of ``"visual"``,
+        ``"speech"``, ``"subtitle"``, ``"ocr"`` (default all, fused; each clip's ``matched``
+        and ``snippet`` say what matched); without ``"visual"`` no model is loaded."""
         options = self._options(k, filters)
+        if then is None and max_gap is None:
+            from vidseek.search.fusion import search_all, wants_visual
+
+            if not wants_visual(options.modalities):
+                return search_all(self.library(), text, None, options)
+        searcher = self.searcher("text")
         if then is not None:
             return searcher.search_then(text, then, options, max_gap, not_texts)
         if max_gap is not None:
