@@ -1,27 +1,39 @@
-"""Training data for the demo model: demo-world frames made to look like decoded video.
+"""Training data for the demo model: demo-world frames with the variety of real rendering.
 
-Every image is a function of ``(seed, index)`` only, so a pool can be built in any order or
-in parallel and still be identical. Images come out already preprocessed the way open_clip
-does it (shortest side resized to ``image_size``, centre crop), as uint8 HWC arrays.
+The training renderer here draws the four shapes from signed distances (numpy, no drawing
+library) with random proportions (star inner radius and point count, triangle aspect and
+apex offset, rectangle and ellipse aspect), at 8–60 % of the frame's short side, anywhere in a
+frame of any common aspect ratio, at any angle, with anti-aliased or hard edges and sometimes
+an outline, on a jittered background with a gradient and texture; then damages the frame like
+decoded video (noise, blur, down-and-up scaling, colour jitter, JPEG with chroma subsampling)
+and squashes it to the model's square input, as the model's ``resize_mode: squash`` does.
+
+Every image is a function of ``(seed, index)`` only, so a pool can be built in any order or in
+parallel and still be identical. Images come out as uint8 HWC arrays of the input size.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import random
 from itertools import product
 
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
-from vidseek.demo.render import render_frame
-from vidseek.demo.world import COLORS, LANGUAGES, SHAPES, Scene, describe
+from vidseek.demo.world import COLORS, LANGUAGES, RGB, SHAPES, describe
 
 # Every (shape, colour, background) the world can show; the colours always differ.
 TRIPLES: list[tuple[str, str, str]] = [
     (s, c, b) for s, c, b in product(SHAPES, COLORS, COLORS) if c != b
 ]
-MAX_ASPECT = 2.2  # wider than this and a centre crop can lose the drifting shape
+PAIRS: list[tuple[str, str]] = list(product(SHAPES, COLORS))
+PAIR_INDEX = {p: i for i, p in enumerate(PAIRS)}
+# every phrasing of a caption: (language, with article)
+VARIANTS: list[tuple[str, bool]] = [(lang, art) for lang in LANGUAGES for art in (True, False)]
+FRAME_ASPECTS = (4 / 3, 16 / 9, 1.0, 9 / 16, 3 / 4, 21 / 9, 5 / 4, 3 / 2, 2 / 3)
+MAX_ASPECT = 2.2  # for random_size: the old evaluation's frame sizes
 
 
 def random_size(rng: random.Random, lo: int = 96, hi: int = 640) -> tuple[int, int]:
@@ -32,16 +44,116 @@ def random_size(rng: random.Random, lo: int = 96, hi: int = 640) -> tuple[int, i
             return w - w % 2, h - h % 2
 
 
-def preprocess(img: Image.Image, size: int, resample: int = Image.BILINEAR) -> np.ndarray:
-    """open_clip's transform without normalisation: shortest side to ``size``, centre crop."""
-    w, h = img.size
-    if w <= h:
-        nw, nh = size, int(size * h / w)
+def squash(img: Image.Image, size: int, resample: int = Image.BILINEAR) -> np.ndarray:
+    """The model's preprocessing without normalisation: the whole frame resized to size²."""
+    return np.asarray(img.convert("RGB").resize((size, size), resample))
+
+
+# --- shapes as convex pieces in unit coordinates (height about 1, centred on 0) ----------
+
+
+def _regular(n: int, radius: float, phase: float) -> np.ndarray:
+    a = phase + 2 * math.pi * np.arange(n) / n
+    return np.stack([radius * np.cos(a), radius * np.sin(a)], 1)
+
+
+def _pieces(shape: str, rng: random.Random) -> list[np.ndarray] | None:
+    """Convex polygons (counter-clockwise vertex arrays) whose union is the shape; None: ellipse."""
+    if shape == "circle":
+        return None
+    if shape == "square":
+        return [np.array([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)])]
+    if shape == "triangle":
+        base = rng.uniform(0.8, 1.4)  # base width / height; equilateral is 1.155
+        apex = rng.uniform(-0.2, 0.2)
+        return [np.array([(apex, -0.55), (base / 2, 0.45), (-base / 2, 0.45)])]
+    points = 5 if rng.random() < 0.85 else 6
+    inner = rng.uniform(0.33, 0.55)
+    outer = 0.55
+    tips = _regular(points, outer, -math.pi / 2)
+    core = _regular(points, outer * inner, -math.pi / 2 + math.pi / points)
+    pieces = [core]
+    for k in range(points):  # each point: its tip and the two inner vertices beside it
+        pieces.append(np.stack([core[k - 1], tips[k], core[k]]))
+    return pieces
+
+
+def _convex_sd(poly: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """max over edges of the signed distance to the edge line (exact inside, close outside)."""
+    centre = poly.mean(0)
+    out = np.full(u.shape, -np.inf, dtype=np.float32)
+    for a, b in zip(poly, np.roll(poly, -1, 0), strict=True):
+        nx, ny = b[1] - a[1], -(b[0] - a[0])
+        norm = math.hypot(nx, ny)
+        nx, ny = nx / norm, ny / norm
+        if (centre[0] - a[0]) * nx + (centre[1] - a[1]) * ny > 0:  # make the normal point out
+            nx, ny = -nx, -ny
+        np.maximum(out, (u - a[0]) * nx + (v - a[1]) * ny, out=out)
+    return out
+
+
+def _signed_distance(pieces, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    if pieces is None:
+        return np.hypot(u, v) - 0.5
+    return np.min(np.stack([_convex_sd(p, u, v) for p in pieces]), 0)
+
+
+def _jitter(rgb: tuple[int, int, int], rng: random.Random, amount: float) -> np.ndarray:
+    return np.clip(np.array(rgb, np.float32) + [rng.uniform(-amount, amount) for _ in rgb], 0, 255)
+
+
+def _background(w: int, h: int, color: np.ndarray, rng: random.Random) -> np.ndarray:
+    frame = np.broadcast_to(color, (h, w, 3)).astype(np.float32)
+    if rng.random() < 0.6:  # a gradient in a random direction
+        a = rng.uniform(0, 2 * math.pi)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        ramp = (xx / w - 0.5) * math.cos(a) + (yy / h - 0.5) * math.sin(a)
+        frame = frame + ramp[..., None] * rng.uniform(0, 24)
+    if rng.random() < 0.25:  # soft texture: a coarse random field scaled up
+        field = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 1, (4, 4, 3))
+        tex = Image.fromarray(((field * 20 + 128).clip(0, 255)).astype(np.uint8))
+        tex = np.asarray(tex.resize((w, h), Image.BICUBIC), np.float32) - 128
+        frame = frame + tex * rng.uniform(0.1, 0.4)
+    return frame
+
+
+def render(triple: tuple[str, str, str], rng: random.Random) -> Image.Image:
+    """One frame of ``triple`` at a random size, aspect ratio, position, scale and angle."""
+    shape, color, bg = triple
+    aspect = rng.choice(FRAME_ASPECTS)
+    short = rng.randint(96, 200)
+    w, h = (round(short * aspect), short) if aspect >= 1 else (short, round(short / aspect))
+    frame = _background(w, h, _jitter(RGB[bg], rng, 20), rng)
+    size = short * math.exp(rng.uniform(math.log(0.08), math.log(0.6)))  # shape height, px
+    stretch = rng.uniform(0.8, 1.25)
+    sx, sy = size * stretch, size  # shape's own width and height scale
+    angle = 0.0 if shape == "circle" else rng.uniform(0, 2 * math.pi)
+    reach = 0.6 * max(sx, sy)
+    cx = rng.uniform(min(reach, w / 2), max(w - reach, w / 2))
+    cy = rng.uniform(min(reach, h / 2), max(h - reach, h / 2))
+    x0, x1 = max(0, int(cx - reach) - 2), min(w, int(cx + reach) + 3)
+    y0, y1 = max(0, int(cy - reach) - 2), min(h, int(cy + reach) + 3)
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    dx, dy = xx + 0.5 - cx, yy + 0.5 - cy
+    c, s = math.cos(angle), math.sin(angle)
+    u, v = (dx * c + dy * s) / sx, (-dx * s + dy * c) / sy
+    sd = _signed_distance(_pieces(shape, rng), u, v) * min(sx, sy)  # in pixels, roughly
+    soft = rng.uniform(0.6, 1.4) if rng.random() < 0.75 else 0.05  # anti-aliased or hard
+    alpha = np.clip(0.5 - sd / soft, 0, 1)[..., None]
+    fill = _jitter(RGB[color], rng, 20)
+    patch = frame[y0:y1, x0:x1]
+    if shape != "star" and rng.random() < 0.2:  # a darker or lighter rim (not on a union)
+        rim = fill * rng.choice([0.55, 0.7]) if rng.random() < 0.7 else (fill + 255) / 2
+        width = rng.uniform(1.0, max(1.0, 0.08 * size))
+        inner = np.clip(0.5 - (sd + width) / soft, 0, 1)[..., None]
+        patch[:] = patch * (1 - alpha) + (rim * (alpha - inner) + fill * inner)
     else:
-        nw, nh = int(size * w / h), size
-    img = img.resize((nw, nh), resample)
-    left, top = int(round((nw - size) / 2.0)), int(round((nh - size) / 2.0))
-    return np.asarray(img.crop((left, top, left + size, top + size)).convert("RGB"))
+        patch[:] = patch * (1 - alpha) + fill * alpha
+    if rng.random() < 0.5:
+        frame += np.random.default_rng(rng.randrange(1 << 30)).normal(
+            0, rng.uniform(1, 7), frame.shape
+        )
+    return Image.fromarray(np.clip(frame, 0, 255).astype(np.uint8))
 
 
 def _chroma_subsample(img: Image.Image) -> Image.Image:
@@ -51,29 +163,23 @@ def _chroma_subsample(img: Image.Image) -> Image.Image:
     return Image.merge("YCbCr", (y, cb, cr)).convert("RGB")
 
 
-def augment(frame: np.ndarray, rng: random.Random) -> Image.Image:
-    """Random crop/scale, colour jitter, chroma subsampling, blur and JPEG artefacts."""
-    img = Image.fromarray(frame)
-    w, h = img.size
-    if rng.random() < 0.6:  # random crop keeping most of the frame
-        cw, ch = int(w * rng.uniform(0.8, 1.0)), int(h * rng.uniform(0.8, 1.0))
-        x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
-        img = img.crop((x, y, x + cw, y + ch))
+def damage(img: Image.Image, rng: random.Random) -> Image.Image:
+    """Scale down and up, colour jitter, chroma subsampling, blur and JPEG artefacts."""
     if rng.random() < 0.3:  # a video scaled down then up again
         f = rng.uniform(0.4, 0.9)
         small = (max(16, int(img.width * f)), max(16, int(img.height * f)))
         img = img.resize(small, Image.BILINEAR).resize(img.size, Image.BILINEAR)
     if rng.random() < 0.7:
-        img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.9, 1.1))
-        img = ImageEnhance.Contrast(img).enhance(rng.uniform(0.9, 1.1))
-        img = ImageEnhance.Color(img).enhance(rng.uniform(0.88, 1.12))
-    if rng.random() < 0.5:
-        img = _chroma_subsample(img)
+        img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.88, 1.12))
+        img = ImageEnhance.Contrast(img).enhance(rng.uniform(0.88, 1.12))
+        img = ImageEnhance.Color(img).enhance(rng.uniform(0.85, 1.15))
     if rng.random() < 0.4:
-        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
-    if rng.random() < 0.85:
+        img = _chroma_subsample(img)
+    if rng.random() < 0.35:
+        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.3)))
+    if rng.random() < 0.8:
         buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=rng.randint(20, 90), subsampling=rng.choice([0, 1, 2, 2]))
+        img.save(buf, "JPEG", quality=rng.randint(15, 90), subsampling=rng.choice([0, 1, 2, 2]))
         img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     return img
 
@@ -81,13 +187,9 @@ def augment(frame: np.ndarray, rng: random.Random) -> Image.Image:
 def make_image(seed: int, index: int, image_size: int) -> np.ndarray:
     """Training image ``index`` of the pool for ``seed``; its triple is ``TRIPLES[index % n]``."""
     rng = random.Random(seed * 10_000_019 + index)
-    shape, color, bg = TRIPLES[index % len(TRIPLES)]
-    length = rng.uniform(3.0, 6.0)
-    scene = Scene(0.0, length, shape, color, bg)
-    w, h = random_size(rng)
-    frame = render_frame(scene, rng.uniform(0.0, length), w, h)
-    resample = Image.NEAREST if rng.random() < 0.15 else Image.BILINEAR
-    return preprocess(augment(frame, rng), image_size, resample)
+    img = damage(render(TRIPLES[index % len(TRIPLES)], rng), rng)
+    resample = Image.NEAREST if rng.random() < 0.1 else Image.BILINEAR
+    return squash(img, image_size, resample)
 
 
 def make_pool(seed: int, start: int, stop: int, image_size: int) -> np.ndarray:
@@ -101,3 +203,10 @@ def caption(rng: random.Random, triple: tuple[str, str, str], p_bg: float = 0.65
     use_bg = bg if rng.random() < p_bg else None
     text = describe(shape, color, use_bg, rng.choice(LANGUAGES), rng.random() < 0.5)
     return text, (shape, color, use_bg)
+
+
+def all_captions() -> tuple[list[str], list[str]]:
+    """Every full caption (variant-major, then triple) and every shape+colour caption."""
+    full = [describe(s, c, b, lang, art) for lang, art in VARIANTS for s, c, b in TRIPLES]
+    short = [describe(s, c, None, lang, art) for lang, art in VARIANTS for s, c in PAIRS]
+    return full, short

@@ -147,11 +147,12 @@ def _motion(width: int, height: int, rng: random.Random) -> Motion:
 
 
 def draw_frame(
-    scene: Scene, motion: Motion, t: float, width: int, height: int, aa: bool,
-    noise: float, np_rng: np.random.Generator, bg_rng_seed: int,
+    scene: Scene, motion: Motion, t: float, background: np.ndarray, aa: bool,
+    noise: np.ndarray | None,
 ) -> np.ndarray:  # fmt: skip
-    """One RGB uint8 frame of ``scene`` at time ``t``."""
-    frame = _background(scene.background, width, height, random.Random(bg_rng_seed))
+    """One RGB uint8 frame of ``scene`` at time ``t`` over ``background`` (float HxWx3)."""
+    frame = background.copy()
+    height, width = frame.shape[:2]
     phase = (t - scene.start) / max(scene.end - scene.start, 1e-6)
     cx, cy, angle = motion.at(min(max(phase, 0.0), 1.0))
     alpha, half = _shape_alpha(scene.shape, motion.height, angle, aa)
@@ -161,8 +162,8 @@ def draw_frame(
     a = alpha[ya - y0 : yb - y0, xa - x0 : xb - x0, None]
     color = np.array(PALETTE[scene.color], dtype=np.float32)
     frame[ya:yb, xa:xb] = frame[ya:yb, xa:xb] * (1 - a) + color * a
-    if noise > 0:
-        frame += np_rng.normal(0.0, noise, frame.shape).astype(np.float32)
+    if noise is not None:
+        frame += noise
     return np.clip(frame, 0, 255).astype(np.uint8)
 
 
@@ -211,7 +212,10 @@ def render_video(
     aa = rng.random() < 0.7
     noise = rng.choice([0.0, 2.0, 4.0])
     motions = [_motion(width, height, rng) for _ in scenes]
-    bg_seeds = [rng.randrange(1 << 30) for _ in scenes]
+    backgrounds = [_background(s.background, width, height, rng) for s in scenes]
+    # sensor-like grain: a few fixed noise frames in turn (drawing it per frame is slow)
+    noise_frames = [np_rng.normal(0.0, noise, (height, width, 3)).astype(np.float32)
+                    for _ in range(7 if noise > 0 else 0)]  # fmt: skip
     rate = Fraction(fps).limit_denominator(1001)
     duration = scenes[-1].end
     n_frames = int(math.ceil(duration * fps - 1e-9))
@@ -227,8 +231,8 @@ def render_video(
             t = i / fps
             while t >= scenes[k].end and k + 1 < len(scenes):
                 k += 1
-            scene, motion = scenes[k], motions[k]
-            rgb = draw_frame(scene, motion, t, width, height, aa, noise, np_rng, bg_seeds[k])
+            grain = noise_frames[i % len(noise_frames)] if noise_frames else None
+            rgb = draw_frame(scenes[k], motions[k], t, backgrounds[k], aa, grain)
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts = i
             for packet in stream.encode(frame):
