@@ -145,7 +145,8 @@ def build_server(
     @server.tool(annotations=READ_ONLY)
     def video_info(video_id: int) -> dict[str, Any]:
         """One video of the library: path, duration, fps, size, frame and segment counts,
-        and its segments (start, end in seconds)."""
+        its segments (start, end in seconds), and which text evidence (speech, subtitle,
+        ocr) was extracted or failed and why."""
         return locked(tools.video_info, video_id)
 
     @server.tool(annotations=READ_ONLY)
@@ -162,9 +163,11 @@ def build_server(
     if allow_indexing:
 
         @server.tool(annotations=WRITES)
-        def index_paths(paths: list[str]) -> dict[str, Any]:
+        def index_paths(paths: list[str], evidence: list[str] | None = None) -> dict[str, Any]:
             """Index video files and folders (recursive, incremental: unchanged files are
-            skipped) on the server's machine into the library. Returns each file's status."""
-            return locked(tools.index_paths, paths)
+            skipped) on the server's machine into the library. evidence: the text to extract
+            besides the pictures ("subtitles", "speech", "ocr"; default: what the library
+            was last indexed with, else subtitles). Returns each file's status."""
+            return locked(tools.index_paths, paths, evidence)
 
     return server, tools

@@ -130,7 +130,8 @@ class LibraryTools:
         segments = [
             {"start": round(s.start, 3), "end": round(s.end, 3)} for s in library.segments(video_id)
         ]
-        return {**_video_json(record), "segments": segments}
+        evidence = {k: v.to_json() for k, v in library.catalog.evidence_status(video_id).items()}
+        return {**_video_json(record), "segments": segments, "evidence": evidence}
 
     def list_videos(
         self, offset: int = 0, limit: int = 100, status: str = "indexed"
@@ -163,10 +164,10 @@ class LibraryTools:
 
         return jpeg_bytes(batch.images[0])
 
-    def index_paths(self, paths: list[str]) -> dict[str, Any]:
+    def index_paths(self, paths: list[str], evidence: list[str] | None = None) -> dict[str, Any]:
         if not self.allow_indexing:
             raise QueryError("indexing is off: start the server with --allow-indexing")
-        report = self.session.index(paths)
+        report = self.session.index(paths, evidence=evidence)
         return {
             "seconds": round(report.seconds, 3),
             "files": [

@@ -212,3 +212,16 @@ def test_cli_add_and_the_python_api(tmp_path, talking_sign) -> None:
         assert library.evidence_status(video.id)["subtitle"].status == "done"
         outcomes, _ = library.add_evidence(["subtitles"])  # nothing left to do
         assert outcomes == []
+
+
+def test_mcp_tools_index_with_evidence_and_report_it(tmp_path, talking_sign) -> None:
+    import vidseek
+    from vidseek.mcp.tools import LibraryTools
+
+    with vidseek.open_library(tmp_path / "lib", model=MODEL) as session:
+        tools = LibraryTools(session, allow_indexing=True)
+        done = tools.index_paths([str(talking_sign / "quiet.mp4")], evidence=["subtitles"])
+        (video,) = done["files"]
+        info = tools.video_info(video["video_id"])
+        assert info["evidence"]["subtitle"]["status"] == "failed"
+        assert "quiet.srt: binary data" in info["evidence"]["subtitle"]["error"]
