@@ -3,14 +3,14 @@
 ``check_library`` looks at what is on disk, not at what ``Library`` made of it (loading
 rebuilds a bad snapshot in memory): the catalog's own integrity and orphan rows, the snapshot
 (judged by ``snapshot.verify``, the function the library's load uses, so both give the same
-reason), every vector against the catalog, left-over temp files of an interrupted save, and
-every catalog entry's file (still there, same size). Failed entries are listed but are not
-problems.
+reason), every vector against the catalog, left-over temp files of an interrupted save,
+every catalog entry's file (still there, same size), and the keyword index against the text
+spans (SQLite's FTS5 integrity check). Failed entries are listed but are not problems.
 
 ``repair_library`` fixes what the catalog (the source of truth) can fix: orphan rows are
-dropped, the snapshot is rebuilt and saved atomically, temp files are removed. Missing or
-changed video files and a damaged catalog are left to the user (``vidseek index --prune``,
-re-indexing, a backup).
+dropped, the snapshot is rebuilt and saved atomically, temp files are removed, the keyword
+index is rebuilt from the spans. Missing or changed video files and a damaged catalog are
+left to the user (``vidseek index --prune``, re-indexing, a backup).
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from typing import Any
 import numpy as np
 
 from vidseek.core import snapshot
+from vidseek.core.catalog.text_index import rebuild_text_index, text_index_problems
 from vidseek.core.errors import CatalogError
 from vidseek.core.library import Library
 from vidseek.core.vector_index import VectorIndex
 
 # Kinds of problems; the first group --repair fixes.
-FIXABLE = frozenset({"snapshot", "vectors", "orphans", "temp-file"})
+FIXABLE = frozenset({"snapshot", "vectors", "orphans", "temp-file", "text-index"})
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ def check_library(
         report.add("catalog", f"catalog integrity: {line}")
     if damage:
         return report  # the rest would read a damaged database
+    with catalog.engine.begin() as conn:
+        for line in text_index_problems(conn):
+            report.add("text-index", line)
     frames, segs = catalog.orphan_counts()
     if frames or segs:
         report.add("orphans", f"{frames} frame rows and {segs} segment rows belong to no video")
@@ -181,6 +185,10 @@ def repair_library(library: Library, report: CheckReport) -> list[str]:
         if now.problems:
             n = library.rebuild_index()
             done.append(f"rebuilt the vector index from the catalog ({n} segments)")
+    if "text-index" in kinds:
+        with library.catalog.engine.begin() as conn:
+            rebuild_text_index(conn)
+        done.append("rebuilt the keyword index from the catalog's text spans")
     stale = {p.detail.rsplit(": ", 1)[-1] for p in report.problems if p.kind == "temp-file"}
     stale.update(tmp.name for tmp in snapshot.temp_files(library.index_dir))
     for name in sorted(stale):  # loading the index writable may already have removed them

@@ -131,3 +131,30 @@ def _try_create_trigram_extension(conn: Connection) -> bool:
         return True
     except DBAPIError:
         return False
+
+
+def text_index_problems(conn: Connection) -> list[str]:
+    """SQLite: each FTS5 table checked against ``text_spans`` (empty when they agree, and on
+    PostgreSQL, whose GIN indexes are part of the table's own transactions)."""
+    if conn.dialect.name != "sqlite":
+        return []
+    problems = []
+    for table, _ in _SQLITE_TABLES:
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql(
+                    f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)"
+                )
+        except (DBAPIError, CatalogError) as exc:
+            reason = exc.orig if isinstance(exc, DBAPIError) else exc.__cause__ or exc
+            problems.append(f"keyword index {table} disagrees with text_spans: {reason}")
+    return problems
+
+
+def rebuild_text_index(conn: Connection) -> None:
+    """Rebuild the keyword index from ``text_spans`` (the source of truth)."""
+    if conn.dialect.name == "sqlite":
+        for table, _ in _SQLITE_TABLES:
+            conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("REINDEX TABLE text_spans"))
