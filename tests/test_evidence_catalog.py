@@ -139,3 +139,25 @@ def test_spans_go_with_their_video(tmp_path) -> None:
     cat.delete_video(other)
     assert cat.text_spans() == [] and cat.count_text_spans() == 0
     cat.close()
+
+
+def test_evidence_on_postgres() -> None:
+    from tests.pg_server import fresh_database
+
+    cat = Catalog.open(fresh_database())
+    try:
+        vid = cat.replace_video(commit("/v/a.mp4"), DIM)[0].id
+        words = [(0.5, 0.9, "grüß"), (1.0, 1.4, "gott")]
+        cat.replace_text_spans(
+            vid, "speech", [TextSpan("speech", 0.5, 1.4, "Grüß Gott", "de", "w", words)], "w"
+        )
+        cat.record_evidence_failure(vid, "ocr", "no engine", None)
+        (span,) = cat.text_spans(vid)
+        assert (span.text, span.words, span.language) == ("Grüß Gott", words, "de")
+        status = cat.evidence_status(vid)
+        assert (status["speech"].status, status["ocr"].error) == ("done", "no engine")
+        assert cat.videos_without_evidence("ocr") == [vid]
+        cat.delete_video(vid)
+        assert cat.text_spans() == [] and cat.evidence_status(vid) == {}
+    finally:
+        cat.close()
