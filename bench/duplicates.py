@@ -31,6 +31,7 @@ from vidseek.core.catalog.schema import Frame, Segment, Video
 from vidseek.core.index_kinds import IndexSpec
 from vidseek.core.library import Library
 from vidseek.core.types import ModelIdentity
+from vidseek.search import candidates
 from vidseek.search.duplicate_cache import library_duplicates
 
 
@@ -166,6 +167,8 @@ def main() -> None:
                 lib.load_index()
                 segments = lib.stats_segments()
                 kind = lib._index.spec.kind if lib._index else "-"  # noqa: SLF001
+                if segments > candidates.SCAN_EXACT_MAX:
+                    kind = f"scan IVF, {candidates.scan_lists(segments)} lists"
                 cpu = time.process_time()
                 report = library_duplicates(lib, fresh=True)
                 cpu = time.process_time() - cpu
@@ -195,7 +198,7 @@ def main() -> None:
 HEADERS = [
     "videos",
     "segments",
-    "index",
+    "searched by",
     "candidates",
     "planted found",
     "other pairs",

@@ -6,10 +6,9 @@ looked for in a large library) the library's own vector index answers (exact whi
 flat). Beyond, a flat index would make the scan quadratic (every query reads every vector), so
 the scan builds its own IVF over the segment vectors, FAISS on the CPU: ~4·√n lists
 (``scan_lists``) and a fixed ``SCAN_NPROBE`` of them visited per query, so a query reads
-O(√n) vectors and the scan costs O(n·√n), not O(n²). The lists are trained on 39 vectors each
-(FAISS's minimum), so k-means costs O(nlist² · 39) = O(n). Copies are near-identical
-vectors, which an IVF finds in the query's own list or the next ones: recall is checked by
-``bench/duplicates.py``.
+O(√n) vectors and the scan costs O(n·√n), not O(n²) (``ScanIndex``). Copies are
+near-identical vectors, which an IVF finds in the query's own list or the next ones: recall
+is checked by ``bench/duplicates.py``.
 """
 
 from __future__ import annotations
@@ -21,12 +20,11 @@ from collections.abc import Iterator
 import numpy as np
 
 from vidseek.core.catalog import SegmentTable
-from vidseek.core.index_kinds import NLIST_MAX, IndexSpec
+from vidseek.core.index_kinds import NLIST_MAX
 from vidseek.core.library import Library
 
 SCAN_EXACT_MAX = 5_000  # segments: up to here the library's own index answers
 SCAN_NPROBE = 16
-TRAIN_PER_LIST = 39  # k-means sample per list: FAISS warns below this
 
 
 def candidate_pairs(
@@ -44,7 +42,7 @@ def candidate_pairs(
     n = len(table.ids)
     queries = n if query_ids is None else len(query_ids)
     started = time.perf_counter()
-    search = _scan_index(library, table, model.dim) if queries * n > SCAN_EXACT_MAX**2 else None
+    search = ScanIndex(library, table, model.dim) if queries * n > SCAN_EXACT_MAX**2 else None
     pairs: set[tuple[int, int]] = set()
     searching = time.perf_counter() - started
     for ids, vectors in library.catalog.segment_vectors(model.dim, ids=query_ids):
@@ -60,7 +58,7 @@ def candidate_pairs(
 
 
 def _search(
-    library: Library, table: SegmentTable, index, vectors: np.ndarray, k: int
+    library: Library, table: SegmentTable, index: ScanIndex | None, vectors: np.ndarray, k: int
 ) -> Iterator[list[tuple[int, float]]]:
     """(video id, score) of the ``k`` nearest segments of each row of ``vectors``."""
     if index is None:
@@ -77,20 +75,31 @@ def _search(
 
 
 def scan_lists(n: int) -> int:
-    """The power of two nearest 4·√n, between 64 and ``NLIST_MAX``, as the library's IVF."""
-    return min(NLIST_MAX, max(64, 2 ** round(math.log2(4 * math.sqrt(max(n, 1))))))
+    """The power of two nearest 4·√n, between 1 and ``NLIST_MAX`` (as the library's IVF)."""
+    return max(1, min(NLIST_MAX, n, 2 ** round(math.log2(4 * math.sqrt(max(n, 1))))))
 
 
-def _scan_index(library: Library, table: SegmentTable, dim: int):
-    """An IVF over every segment vector, for this scan only (never saved)."""
-    from vidseek.core.faiss_index import FaissIndex
+class ScanIndex:
+    """An IVF over every segment vector, for one scan (never saved). Its lists are centred on
+    evenly spaced segment vectors instead of k-means centroids: k-means on 4·√n lists would
+    cost more than the whole scan (~40 s of CPU at 45k vectors), and lists only have to keep
+    near-identical vectors together, which any partition of the sphere does."""
 
-    n = len(table.ids)
-    spec = IndexSpec("ivf", nlist=min(scan_lists(n), n), nprobe=SCAN_NPROBE)
-    picked = np.linspace(0, n - 1, min(n, TRAIN_PER_LIST * spec.nlist)).astype(np.int64)
-    picked = table.ids[np.unique(picked)]
-    sample = np.concatenate([v for _, v in library.catalog.segment_vectors(dim, ids=picked)])
-    index = FaissIndex.train(dim, spec, sample, lists_on=None)
-    for ids, vectors in library.catalog.segment_vectors(dim):
-        index.add(ids, vectors)
-    return index
+    def __init__(self, library: Library, table: SegmentTable, dim: int) -> None:
+        import faiss  # the scan's own index; the library's goes through core.vector_index
+
+        n = len(table.ids)
+        nlist = scan_lists(n)
+        picked = table.ids[np.unique(np.linspace(0, n - 1, nlist).astype(np.int64))]
+        centroids = np.concatenate([v for _, v in library.catalog.segment_vectors(dim, picked)])
+        quantizer = faiss.IndexFlatIP(dim)
+        quantizer.add(centroids)
+        self._quantizer = quantizer  # the index refers to it; keep it alive
+        self.index = faiss.IndexIVFFlat(quantizer, dim, len(centroids), faiss.METRIC_INNER_PRODUCT)
+        self.index.train(centroids)  # lists given: faiss skips its k-means
+        self.index.nprobe = min(SCAN_NPROBE, len(centroids))
+        for ids, vectors in library.catalog.segment_vectors(dim):
+            self.index.add_with_ids(vectors, ids)
+
+    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
