@@ -83,11 +83,8 @@ def search_all(
     if not kinds:
         return visual
     video_ids = options.video_ids
-    video_filter = getattr(options, "video_filter", None)
-    if video_filter is not None:
-        video_ids = allowed_videos(library, video_ids, options.path_prefixes, video_filter)
-    elif options.path_prefixes is not None:
-        video_ids = allowed_videos(library, video_ids, options.path_prefixes)
+    if options.path_prefixes is not None or options.video_filter is not None:
+        video_ids = allowed_videos(library, video_ids, options.path_prefixes, options.video_filter)
     hits = search_keywords(
         library,
         text,

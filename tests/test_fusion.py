@@ -161,3 +161,17 @@ def test_search_all_finds_spoken_words_with_their_time(library) -> None:
     assert all(c.matched == ["visual"] for c in no_text)
     with pytest.raises(QueryError, match="empty"):
         search_all(library, "  ", None, SearchOptions(modalities=("speech",)))
+
+
+def test_filters_apply_to_the_text_evidence_too(library) -> None:
+    ids = [v.id for v in library.videos()]
+    for vid in ids:
+        library.catalog.replace_text_spans(vid, "ocr", [TextSpan("ocr", 0.0, 1.0, "EXIT")])
+    only = search_all(library, "exit", QUERY, SearchOptions(k=20, video_ids=(ids[1],)))
+    assert {c.video_id for c in only} == {ids[1]} and any(c.snippet for c in only)
+    under = search_all(library, "exit", QUERY, SearchOptions(k=20, path_prefixes=("/videos/2",)))
+    assert {c.video_id for c in under} == {ids[2]}
+    others = SearchOptions(k=20, exclude_video_ids=(ids[0],), modalities=("ocr",))
+    assert sorted(c.video_id for c in search_all(library, "exit", None, others)) == ids[1:]
+    capped = search_all(library, "exit", QUERY, SearchOptions(k=20, per_video=1))
+    assert len(capped) == len({c.video_id for c in capped}) == len(ids)
