@@ -41,11 +41,11 @@ class Decks:
 
 
 def english_sentence(decks: Decks) -> str:
-    """ "The tired farmer carried a heavy ladder behind the station." """
+    """ "The tired farmer carried the heavy ladder behind the station." """
     rng = decks.rng
     return (
         f"The {rng.choice(EN_ADJECTIVES)} {decks.deal('person', EN_PEOPLE)} "
-        f"{decks.deal('verb', EN_VERBS)} a {rng.choice(EN_QUALITIES)} "
+        f"{decks.deal('verb', EN_VERBS)} the {rng.choice(EN_QUALITIES)} "
         f"{decks.deal('thing', EN_THINGS)} {rng.choice(EN_PREPOSITIONS)} the "
         f"{decks.deal('place', EN_PLACES)}."
     )

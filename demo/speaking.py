@@ -147,7 +147,7 @@ def generate_speaking_library(
     decks = Decks(random.Random(seed + 1))
     paths = []
     for i in range(n_videos):
-        scenes = random_scenes(rng, round(rng.uniform(*duration), 1), min_len=4.5, max_len=7.0)
+        scenes = random_scenes(rng, round(rng.uniform(*duration), 1), min_len=5.5, max_len=8.0)
         path = folder / f"speaking_{seed}_{i:04d}.{formats[i % len(formats)]}"
         write_speaking_video(path, scenes, decks=decks, width=size[0], height=size[1], fps=fps,
                              subtitles="embedded" if i % 2 == 0 else "sidecar")  # fmt: skip

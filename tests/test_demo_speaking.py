@@ -32,7 +32,7 @@ def test_espeak_gives_each_word_a_start_in_order() -> None:
 @pytest.fixture(scope="module")
 def video(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     path = tmp_path_factory.mktemp("speaking") / "talk.mkv"
-    scenes = [Scene(0.0, 5.5, "circle", "red", "blue"), Scene(5.5, 11.0, "star", "white", "black")]
+    scenes = [Scene(0.0, 6.5, "circle", "red", "blue"), Scene(6.5, 13.0, "star", "white", "black")]
     truth = write_speaking_video(
         path, scenes, decks=Decks(random.Random(3)), width=W, height=H, fps=FPS,
         subtitles="both", sign_languages=("zh", "de"),
