@@ -1,11 +1,12 @@
 """Where two videos show the same pictures: the time offset between them, found by voting
 over their per-frame vectors (~1 per second, stored by the indexer).
 
-Every pair of frames at least ``min_similarity`` alike proposes an offset ``t_b - t_a``. Each
-proposal is scored by the longest run of ``a``'s frames whose counterpart in ``b`` at that
-offset is alike too (one odd frame inside a run is forgiven: a re-encode can spoil one); the
-longest run wins, then the most alike. Within one static shot every nearby offset matches, so
-the shot's edges decide the offset: a run that crosses a change of picture pins it.
+Every pair of frames at least ``min_similarity`` alike votes for an offset ``t_b - t_a``.
+The most voted offsets are each scored by the longest run of ``a``'s frames whose counterpart
+in ``b`` at that offset is alike too (one odd frame inside a run is forgiven: a re-encode can
+spoil one); the longest run wins, then the most alike. Within one static shot every nearby
+offset matches, so the shot's edges decide the offset: a run that crosses a change of picture
+pins it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 CHANGE_SIMILARITY = 0.8  # frames of a run this unlike each other show a change of picture
+MAX_OFFSETS = 64  # offsets tried per pair, the most voted for
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def align(
     step_a = frame_step(ta)
     tolerance = 0.5 * max(step_a, frame_step(tb)) + 1e-6
     best: tuple[float, float, int, int, float] | None = None  # duration, mean, first, last, d
-    for d in np.unique(np.round(tb[jj] - ta[ii], 3)):
+    for d in _voted_offsets(tb[jj] - ta[ii]):
         target = ta + d
         hi = np.minimum(np.searchsorted(tb, target), len(tb) - 1)
         lo = np.maximum(hi - 1, 0)
@@ -92,6 +94,15 @@ def align(
         frames=last - first + 1,
         changes=changes,
     )
+
+
+def _voted_offsets(offsets: np.ndarray) -> np.ndarray:
+    """The ``MAX_OFFSETS`` offsets most alike frame pairs vote for (a long static shot votes
+    for thousands: trying each would cost frames x offsets)."""
+    values, votes = np.unique(np.round(offsets, 3), return_counts=True)
+    if len(values) <= MAX_OFFSETS:
+        return values
+    return values[np.argsort(-votes, kind="stable")[:MAX_OFFSETS]]
 
 
 def _longest_run(matched: np.ndarray) -> tuple[int, int] | None:

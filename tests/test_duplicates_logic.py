@@ -39,6 +39,13 @@ def test_align_finds_the_offset_of_a_trim_and_of_a_clip_inside_another_video():
     assert (found.a_start, found.a_end) == (5.0, 13.0)
 
 
+def test_a_long_copy_aligns_from_the_most_voted_offsets():
+    rng = np.random.default_rng(4)
+    a = fake_video(rng, 600)  # 10 minutes: ~10k frame pairs alike, over ~2k offsets
+    found = align(*frames(a), *frames(copy_of(rng, a, start=17)), 0.9)
+    assert found is not None and found.offset == -17.0 and found.a_end == 600.0
+
+
 def test_unlike_videos_do_not_align():
     rng = np.random.default_rng(2)
     assert align(*frames(fake_video(rng, 15)), *frames(fake_video(rng, 15)), 0.9) is None
