@@ -1,6 +1,6 @@
 """Near-duplicates at 1k, 3k and 10k videos: does the cost grow like the library, not its square?
 
-    .venv/bin/python -m bench.duplicates [--sizes 1000,3000,10000] [--dim 512] [--index auto]
+    .venv/bin/python -m bench.duplicates [--sizes 1000,3000,10000] [--dim 512]
 
 Each size is a fresh library of synthetic videos (12-24 s at 1 frame vector per second, scenes
 of 3-6 s each a random direction, one segment vector per scene), written straight into the
@@ -9,10 +9,9 @@ One video in 50 gets a planted copy (re-encoding noise, 0-3 s trimmed off the st
 in 100 has 8 s of it shown inside another video. Timed: ``library_duplicates(fresh=True)``,
 split into finding candidates (querying the vector index, and building the scan's own IVF
 above 5k segments: ``search/candidates.py``) and the rest (reading segment and frame
-vectors, aligning candidates), and the process's CPU time (the machine is shared), with how
-many planted pairs were found and how many pairs were not planted. ``--index``: ``auto``
-(the kind the library picks for its size: flat up to 200k segments) or ``ivf`` (IVF-Flat
-with nprobe = nlist/64, the library's kind from 200k).
+vectors, aligning candidates), the time to update the result after one more video is
+indexed (a copy of the first), and the process's CPU time (the machine is shared), with how
+many planted pairs were found and how many pairs were not planted.
 """
 
 from __future__ import annotations
@@ -26,9 +25,7 @@ import numpy as np
 from sqlalchemy import insert, select
 
 from bench.common import print_machine, table
-from vidseek.core import library as library_module
 from vidseek.core.catalog.schema import Frame, Segment, Video
-from vidseek.core.index_kinds import IndexSpec
 from vidseek.core.library import Library
 from vidseek.core.types import ModelIdentity
 from vidseek.search import candidates
@@ -135,28 +132,46 @@ def build(home: Path, n_videos: int, dim: int, seed: int = 0) -> set[tuple[int, 
     return {(ids[a], ids[b]) for a, b in planted}
 
 
-def force_ivf() -> None:
-    """Make the library build IVF-Flat whatever its size (nprobe = nlist / 64, at least 1)."""
+def add_a_copy(lib: Library, dim: int) -> float:
+    """Index one more video (a copy of the first) and time the incremental update."""
+    from vidseek.core.types import PooledSegment, VideoCommit, VideoInfo
 
-    def ivf(n: int, dim: int, budget: int) -> IndexSpec:
-        nlist = max(16, 2 ** round(np.log2(max(4 * np.sqrt(n), 1))))
-        return IndexSpec("ivf", nlist=nlist, nprobe=max(1, nlist // 64))
-
-    library_module.choose_index_kind = ivf  # type: ignore[assignment]
+    first = lib.videos(limit=1)[0]
+    times, frames = lib.frames(first.id)
+    copied = copy_of(np.random.default_rng(1), frames, 0, len(frames))
+    segments = [
+        PooledSegment(s.start, s.end, unit(copied[int(s.start) : int(s.end)].mean(axis=0)), 1)
+        for s in lib.segments(first.id)
+    ]
+    record = lib.commit_video(
+        VideoCommit(
+            path="/media/new-copy.mp4",
+            content_hash="new",
+            size=1,
+            mtime=0.0,
+            info=VideoInfo(float(len(times)), 25.0, 64, 64),
+            frame_times=times,
+            frame_vectors=copied,
+            segments=segments,
+            video_vector=unit(copied.mean(axis=0)),
+        )
+    )
+    t0 = time.perf_counter()
+    report = library_duplicates(lib)
+    seconds = time.perf_counter() - t0
+    assert (first.id, record.id) in {(p.a, p.b) for p in report.copies()}
+    return seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,3000,10000")
     parser.add_argument("--dim", type=int, default=512)
-    parser.add_argument("--index", choices=("auto", "ivf"), default="auto")
     args = parser.parse_args()
     import faiss
 
     faiss.omp_set_num_threads(1)  # as the CLI does: OpenMP threads fight on a shared machine
-    if args.index == "ivf":
-        force_ivf()
-    print_machine(f"index={args.index} dim={args.dim}")
+    print_machine(f"dim={args.dim}")
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="vidseek-dups-") as tmp:
@@ -166,12 +181,13 @@ def main() -> None:
             with Library.open(tmp, notify=lambda _: None) as lib:
                 lib.load_index()
                 segments = lib.stats_segments()
-                kind = lib._index.spec.kind if lib._index else "-"  # noqa: SLF001
+                kind = f"library's {lib._index.spec.kind}" if lib._index else "-"  # noqa: SLF001
                 if segments > candidates.SCAN_EXACT_MAX:
                     kind = f"scan IVF, {candidates.scan_lists(segments)} lists"
                 cpu = time.process_time()
                 report = library_duplicates(lib, fresh=True)
                 cpu = time.process_time() - cpu
+                update = add_a_copy(lib, args.dim)
             found = {(p.a, p.b) for p in report.pairs}
             rest = report.seconds - report.search_seconds
             rows.append(
@@ -187,6 +203,7 @@ def main() -> None:
                     f"{report.seconds:.1f}",
                     f"{cpu:.1f}",
                     f"{1000 * report.seconds / report.videos:.2f}",
+                    f"{update:.2f}",
                     f"{built:.0f}",
                 ]
             )
@@ -207,6 +224,7 @@ HEADERS = [
     "total s",
     "cpu s",
     "ms/video",
+    "+1 video s",
     "build s",
 ]
 
