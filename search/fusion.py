@@ -10,8 +10,9 @@ else it is a moment of its own. Two rules score the candidates:
   vectors, for text moments the visual search did not reach) plus ``TEXT_WEIGHT`` times its
   keyword score divided by the query's best keyword score.
 
-Under both, moments whose text holds the whole query word for word come first, and moments
-with no text match keep their visual order. ``bench/fusion.py`` measures both rules
+Under both, moments whose text holds the whole query word for word come first (their scores
+lifted just above every other moment's, so scores still fall with rank), and moments with no
+text match keep their visual order. ``bench/fusion.py`` measures both rules
 (bench/RESULTS.md, "Fusion"); ``DEFAULT_RULE`` is the better there.
 """
 
@@ -38,6 +39,7 @@ RRF_K = 60
 TEXT_WEIGHT = 1.0
 OVERLAP_TOLERANCE = 0.5  # seconds: evidence this close in time is one moment
 MIN_KEYWORD_HITS = 32
+EXACT_MARGIN = 1e-3  # an exact phrase's lift above the best other moment
 
 
 def parse_modalities(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
@@ -200,18 +202,31 @@ def fuse(
             home = _Candidate(_text_clip(moment, lookups), None)
             candidates.append(home)
         home.moments.append(moment)
-    score = _rrf if rule == "rrf" else _score_rule(visual, hits, candidates, lookups, text_weight)
+    rate = _rrf if rule == "rrf" else _score_rule(visual, hits, candidates, lookups, text_weight)
+    scores = _exact_first({id(c): rate(c) for c in candidates}, candidates)
     ranked = sorted(
         candidates,
         key=lambda c: (
-            not any(m.exact for m in c.moments),
-            -score(c),
+            -scores[id(c)],
             c.visual_rank or len(candidates) + 1,
             c.clip.video_id,
             c.clip.start,
         ),
     )
-    return [_finish(c, score(c)) for c in ranked]
+    return [_finish(c, scores[id(c)]) for c in ranked]
+
+
+def _exact_first(scores: dict[int, float], candidates: list[_Candidate]) -> dict[int, float]:
+    """Lift the scores of moments whose text holds the whole query just above every other
+    moment's, so they rank first and scores still fall with rank."""
+    exact = [id(c) for c in candidates if any(m.exact for m in c.moments)]
+    rest = [scores[id(c)] for c in candidates if id(c) not in set(exact)]
+    if exact and rest:
+        lift = max(rest) - min(scores[i] for i in exact) + EXACT_MARGIN
+        if lift > 0:
+            for i in exact:
+                scores[i] += lift
+    return scores
 
 
 def _rrf(c: _Candidate) -> float:

@@ -7,14 +7,14 @@ together, in order. Ranking: BM25 on SQLite (FTS5 ``bm25()``); on PostgreSQL ``t
 built-in stand-in). Queries in Chinese or Japanese (no spaces) match substrings: the trigram
 table on SQLite when each piece has 3 characters or more, else a LIKE scan of the spans;
 ``pg_trgm``-indexed LIKE on PostgreSQL. A span whose text holds the whole query word for
-word is ``exact``; those are looked up first, so a later limit never cuts them.
+word is ``exact``; such spans are looked up too, so the limit never cuts them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -105,10 +105,14 @@ class _Scope:
     video_ids: Collection[int] | None
     exclude: Collection[int] | None
     limit: int
+    span_ids: tuple[int, ...] | None = None  # only these spans
 
     def where(self) -> tuple[str, dict[str, Any]]:
         sql = " AND v.status = 'indexed' AND s.kind IN :kinds"
         params: dict[str, Any] = {"kinds": list(self.kinds), "limit": self.limit}
+        if self.span_ids is not None:
+            sql += " AND s.id IN :span_ids"
+            params["span_ids"] = list(self.span_ids)
         if self.video_ids is not None:
             sql += " AND s.video_id IN :video_ids"
             params["video_ids"] = sorted(int(v) for v in self.video_ids)
@@ -125,12 +129,37 @@ def _rows(conn: Connection, query: KeywordQuery, scope: _Scope) -> list[tuple[Se
             return _sqlite_match(conn, TRIGRAM_TABLE, _fts_and(query.substrings), scope)
         return _substring_scan(conn, query, scope)
     if dialect == "sqlite":
-        whole = query.all_words
-        rows = _sqlite_match(conn, WORDS_TABLE, _fts_phrase(" ".join(whole)), scope)
-        return rows + _sqlite_match(conn, WORDS_TABLE, _fts_query(query), scope)
+        phrase = _fts_phrase(" ".join(query.all_words))
+        return _with_exact(
+            lambda sc: _sqlite_match(conn, WORDS_TABLE, _fts_query(query), sc),
+            lambda sc: _sqlite_match(conn, WORDS_TABLE, phrase, sc),
+            query,
+            scope,
+        )
     if dialect == "postgresql":
-        return _postgres_match(conn, query, scope)
+        return _with_exact(
+            lambda sc: _postgres_match(conn, query, sc, whole=False),
+            lambda sc: _postgres_match(conn, query, sc, whole=True),
+            query,
+            scope,
+        )
     return _substring_scan(conn, query, scope)
+
+
+Search = Callable[[_Scope], list[tuple[Sequence, float]]]
+
+
+def _with_exact(required: Search, whole: Search, query: KeywordQuery, scope: _Scope):
+    """The best spans holding every word, plus any span holding the whole query word for
+    word that the limit cut: scored by the same query, so all scores compare."""
+    rows = required(scope)
+    if len(query.all_words) < 2 or len(rows) < scope.limit:
+        return rows  # nothing was cut, or a one-word query: every hit is exact
+    seen = {row[0] for row, _ in rows}
+    missing = tuple(row[0] for row, _ in whole(scope) if row[0] not in seen)
+    if missing:
+        rows += required(replace(scope, span_ids=missing, limit=len(missing)))
+    return rows
 
 
 def _fts_phrase(words: str) -> str:
@@ -160,31 +189,30 @@ def _sqlite_match(
 
 
 def _postgres_match(
-    conn: Connection, query: KeywordQuery, scope: _Scope
+    conn: Connection, query: KeywordQuery, scope: _Scope, *, whole: bool
 ) -> list[tuple[Sequence, float]]:
+    """Spans holding every word and phrase (``whole``: the whole query, word for word),
+    ranked by ``ts_rank_cd`` normalised by length."""
     where, params = scope.where()
-    phrase = "phraseto_tsquery('simple'::regconfig, vidseek_fold(:phrase))"
-    required = " && ".join(
-        [
-            f"phraseto_tsquery('simple'::regconfig, vidseek_fold(:p{i}))"
-            for i in range(len(query.phrases))
-        ]
-        + (["plainto_tsquery('simple'::regconfig, vidseek_fold(:terms))"] if query.terms else [])
-    )
-    params |= {f"p{i}": p for i, p in enumerate(query.phrases)}
-    params |= {"terms": " ".join(query.terms), "phrase": " ".join(query.all_words)}
-    vector = tsvector("s.text")
-    rows: list[tuple[Sequence, float]] = []
-    for tsquery in (phrase, required):
-        sql = (
-            f"SELECT {_COLUMNS}, ts_rank_cd({vector}, q.query, 1) AS score "
-            f"FROM text_spans AS s JOIN videos AS v ON v.id = s.video_id, "
-            f"(SELECT {tsquery} AS query) AS q "
-            f"WHERE {vector} @@ q.query{where} "
-            "ORDER BY score DESC, s.id LIMIT :limit"
+    if whole:
+        tsquery = _tsquery("phraseto", "phrase")
+        params["phrase"] = " ".join(query.all_words)
+    else:
+        tsquery = " && ".join(
+            [_tsquery("phraseto", f"p{i}") for i in range(len(query.phrases))]
+            + ([_tsquery("plainto", "terms")] if query.terms else [])
         )
-        rows += [(r[:-1], float(r[-1])) for r in conn.execute(_expanding(sql, params), params)]
-    return rows
+        params |= {f"p{i}": p for i, p in enumerate(query.phrases)}
+        params["terms"] = " ".join(query.terms)
+    vector = tsvector("s.text")
+    sql = (
+        f"SELECT {_COLUMNS}, ts_rank_cd({vector}, q.query, 1) AS score "
+        f"FROM text_spans AS s JOIN videos AS v ON v.id = s.video_id, "
+        f"(SELECT {tsquery} AS query) AS q "
+        f"WHERE {vector} @@ q.query{where} "
+        "ORDER BY score DESC, s.id LIMIT :limit"
+    )
+    return [(r[:-1], float(r[-1])) for r in conn.execute(_expanding(sql, params), params)]
 
 
 def _tsquery(function: str, param: str) -> str:
@@ -223,7 +251,8 @@ def _escape_like(piece: str) -> str:
 
 
 def _expanding(sql: str, params: dict[str, Any]):
-    lists = [bindparam(k, expanding=True) for k in ("kinds", "video_ids", "exclude") if k in params]
+    names = ("kinds", "video_ids", "exclude", "span_ids")
+    lists = [bindparam(k, expanding=True) for k in names if k in params]
     return text(sql).bindparams(*lists)
 
 

@@ -74,6 +74,8 @@ def test_an_exact_phrase_ranks_first_even_unseen_and_scoring_low(rule: str) -> N
     fused = fuse(VISUAL, hits, rule)
     assert (fused[0].video_id, fused[0].snippet["start"]) == (7, 30.0)
     assert fused[0].matched == ["speech"]
+    scores = [c.score for c in fused]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[1]
 
 
 @pytest.mark.parametrize("rule", FUSION_RULES)

@@ -183,3 +183,14 @@ def test_spans_written_before_the_index_existed_are_found(tmp_path) -> None:
     assert len(search_keywords(lib, "creme brulee")) == 1
     assert len(search_keywords(lib, "欢迎你")) == 1
     lib.close()
+
+
+def test_an_exact_match_cut_by_the_limit_is_still_found_and_scored_alike(library) -> None:
+    vid = library.videos()[0].id
+    scattered = [TextSpan("ocr", i, i + 1, f"keeper {i} lighthouse") for i in range(12)]
+    exact = TextSpan("ocr", 20, 21, "the lighthouse keeper " + "and many more words " * 10)
+    library.catalog.replace_text_spans(vid, "ocr", [*scattered, exact])
+    hits = search_keywords(library, "lighthouse keeper", kinds=("ocr",), limit=5)
+    assert len(hits) == 5 and hits[0].text == exact.text and hits[0].exact
+    assert not any(h.exact for h in hits[1:])
+    assert hits[0].score < hits[1].score  # same ranking function: the long span scores lower
