@@ -1,5 +1,6 @@
 """``vidseek demo`` end to end: the installed command generates videos, indexes them with the
-bundled model, and each example search finds the scene it says the answer is in."""
+bundled model, and each example search finds the scene it says the answer is in. (Its
+speaking videos, with the spoken-phrase and sign searches: tests/test_demo_speaking.py.)"""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def examples(output: str) -> list[tuple[re.Match, list[re.Match]]]:
 
 def test_demo_generates_indexes_and_finds_each_example(tmp_path: Path) -> None:
     library = tmp_path / "library"
-    run = vidseek("--library", str(library), "demo", "--videos", str(VIDEOS))
+    run = vidseek("--library", str(library), "demo", "--videos", str(VIDEOS), "--speaking", "0")
     assert run.returncode == 0, run.stderr
     out = run.stdout
     videos_dir = library / "demo" / "videos"
@@ -82,7 +83,7 @@ def test_demo_generates_indexes_and_finds_each_example(tmp_path: Path) -> None:
     assert hint in out
 
     # Run again: nothing to generate, nothing new to index, the same answers.
-    again = vidseek("--library", str(library), "demo", "--videos", str(VIDEOS))
+    again = vidseek("--library", str(library), "demo", "--videos", str(VIDEOS), "--speaking", "0")
     assert again.returncode == 0, again.stderr
     assert "generating" not in again.stdout
     assert re.search(rf"^indexed 0, unchanged {VIDEOS}, failed 0 \(", again.stdout, re.M)

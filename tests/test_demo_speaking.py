@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import av
@@ -117,3 +118,27 @@ def test_signs_are_burned_in_only_during_their_span(video: tuple[Path, dict]) ->
     later = at(truth["on_screen"][1]["start"] + 1.0)[y : y + h, x : x + w]
     first_plate = at(1.0)[y : y + h, x : x + w]
     assert np.abs(later.astype(int) - first_plate).mean() > 20
+
+
+SPOKEN = re.compile(r"^\[spoken\] '(?P<text>.+)'   \(said in (?P<video>\S+) at (?P<at>[\d:.]+)\)$")
+SPAN = r"(?P<start>[\d:.]+)-(?P<end>[\d:.]+)"
+SHOWN = re.compile(rf"^\[on screen\] '(?P<text>.+)'   \(shown in (?P<video>\S+) {SPAN}\)$")
+TOP = re.compile(rf"^  1\. \d\.\d{{3}}  {SPAN}  (?P<video>\S+)  (?P<kind>\w+): ")
+
+
+def test_vidseek_demo_finds_a_spoken_phrase_and_a_sign(tmp_path: Path) -> None:
+    from tests.test_demo_command import seconds, vidseek
+
+    run = vidseek("--library", str(tmp_path), "demo", "--videos", "1", "--speaking", "1")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    spoken = next(i for i, line in enumerate(lines) if SPOKEN.match(line))
+    shown = next(i for i, line in enumerate(lines) if SHOWN.match(line))
+    query, top = SPOKEN.match(lines[spoken]), TOP.match(lines[spoken + 1])
+    assert query and top and top["kind"] == "speech", lines[spoken : spoken + 2]
+    assert top["video"] == query["video"]
+    assert abs(seconds(top["start"]) - seconds(query["at"])) <= 1.0
+    query, top = SHOWN.match(lines[shown]), TOP.match(lines[shown + 1])
+    assert query and top and top["kind"] == "ocr", lines[shown : shown + 2]
+    assert top["video"] == query["video"]
+    assert seconds(query["start"]) - 1e-6 <= seconds(top["start"]) <= seconds(query["end"])
