@@ -8,6 +8,8 @@ the check is one dictionary lookup. Points:
 - ``rerank-rename``: a re-rank file (``ivfpq``) is written and fsynced, not yet renamed.
 - ``snapshot-rename``: the vector snapshot's temp file is written and fsynced, not renamed.
 - ``manifest-rename``: the new ``segments.faiss`` is in place, its manifest not yet.
+- ``evidence-commit``: inside a video's text-evidence transaction for one kind, not committed.
+- ``read-audio``: reading a file's audio for speech (in the isolated worker, when there is one).
 """
 
 from __future__ import annotations

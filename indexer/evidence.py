@@ -15,11 +15,19 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from vidseek.core.catalog import Catalog
-from vidseek.core.errors import DecodeError, LibraryError, VideoNotFound, VidseekError
+from vidseek.core.errors import (
+    DecodeError,
+    EvidenceError,
+    LibraryError,
+    VideoNotFound,
+    VidseekError,
+)
 from vidseek.core.types import TextSpan
 from vidseek.indexer.frames import Decoder
+from vidseek.indexer.isolation import IsolatedDecoder
 from vidseek.indexer.options import EvidenceOptions, IndexOptions
 
 DEFAULT_KINDS = ("subtitle",)
@@ -27,6 +35,7 @@ ORDER = ("subtitle", "speech", "ocr")  # the cheap first
 _META_KEY = "evidence_kinds"
 _NAMES = {"speech": "speech", "subtitle": "subtitle", "subtitles": "subtitle", "ocr": "ocr"}
 _OCR_BATCH = 8
+_T = TypeVar("_T")
 
 
 def parse_kinds(text: str) -> tuple[str, ...]:
@@ -167,14 +176,14 @@ class EvidenceRunner:
         from vidseek.core.errors import SubtitleError
         from vidseek.indexer.subtitles import extract_subtitles
 
-        result = extract_subtitles(path)
+        result = self._isolated("reading the subtitles", extract_subtitles, path)
         if result.failed:
             raise SubtitleError("; ".join(result.failures))
         sources = ",".join(result.sources) or None
         return result.spans, sources, "; ".join(result.failures + result.notes)
 
     def _speech(self, path: Path) -> tuple[list[TextSpan], str | None, str]:
-        from vidseek.indexer.speech import resolve_asr_model, speech_spans
+        from vidseek.indexer.speech import AsrModel, read_audio, resolve_asr_model, transcribe
 
         if self._asr is None:
             try:
@@ -183,8 +192,17 @@ class EvidenceRunner:
                 self._asr = exc
         if isinstance(self._asr, VidseekError):
             raise self._asr
-        label = self._asr.label  # type: ignore[attr-defined]
-        return speech_spans(path, self._asr, device=self.evidence.asr_device), label, ""  # type: ignore[arg-type]
+        model: AsrModel = self._asr  # type: ignore[assignment]
+        audio = self._isolated("reading the audio", read_audio, path)
+        if audio is None:
+            return [], model.label, "no audio track"
+        try:
+            spans = transcribe(audio, model, device=self.evidence.asr_device)
+        except VidseekError:
+            raise
+        except Exception as exc:  # CTranslate2 / VAD failures: one clear line for this file
+            raise EvidenceError(f"{path.name}: speech recognition failed: {exc}") from exc
+        return spans, model.label, ""
 
     def _ocr(self, path: Path) -> tuple[list[TextSpan], str | None, str]:
         from vidseek.indexer.ocr import OCR_SOURCE, load_engine, ocr_frames
@@ -205,6 +223,19 @@ class EvidenceRunner:
         short = min(ocr.short_side, min(info.width, info.height)) or None  # type: ignore[attr-defined]
         for batch in decoder.frames(path, ocr.fps, short, _OCR_BATCH):
             yield from zip((float(t) for t in batch.times), batch.images, strict=True)
+
+    def _isolated(self, what: str, function: Callable[..., _T], *args: object) -> _T:
+        """``function(*args)`` in the isolated worker (a file that hangs or crashes its
+        reader costs that kind for that file, not the job); in this process when the job
+        brought its own decoder (tests, in-process decoding)."""
+        if self._decoder is not None:
+            return function(*args)
+        worker = self._frame_decoder()
+        assert isinstance(worker, IsolatedDecoder)
+        try:
+            return worker.run(function, *args)
+        except DecodeError as exc:  # the worker died, ran out of time or of memory
+            raise EvidenceError(f"{what} failed: {exc}") from exc
 
     def _frame_decoder(self) -> Decoder:
         """The job's decoder when it was given one (tests), else an isolated worker that

@@ -13,6 +13,9 @@ The worker is a fresh interpreter (``python -c``, never ``fork``: the parent has
 threads), so it does not re-import the caller's main script; the decoder factory is sent
 pickled and must be importable by name (not defined in ``__main__``). On Linux the worker
 is SIGKILLed if the thread that started it exits. Not thread-safe: one per thread.
+
+``run`` calls any other top-level function in the worker under the same limits: the text
+evidence reads a file's audio and subtitle streams there (``indexer/evidence.py``).
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ import weakref
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from vidseek.core.errors import DecodeError, DecodeTimeout
+from vidseek.core.errors import DecodeError, DecodeTimeout, VidseekError
 from vidseek.core.types import VideoInfo
 from vidseek.indexer.frames import Decoder, FrameBatch
+
+_T = TypeVar("_T")
 
 _EXIT_OOM = 86  # worker exit code when even reporting MemoryError failed
 _STARTUP_TIMEOUT = 120.0  # seconds for a fresh worker to import and build its decoder
@@ -105,6 +110,13 @@ def _worker(conn: Connection, factory: Callable[[], Decoder], memory_limit: int 
         try:
             if op == "probe":
                 conn.send(("info", decoder.probe(*args)))
+            elif op == "run":  # a top-level function, e.g. reading a file's audio
+                function, rest = args
+                try:
+                    result = ("result", function(*rest))
+                except VidseekError as e:  # deliberate: re-raised as it is in the parent
+                    result = ("raised", e)
+                conn.send(result)
             elif op == "frame_at":
                 conn.send(("batch", decoder.frame_at(*args)))
             else:
@@ -180,6 +192,24 @@ class IsolatedDecoder(Decoder):
             if kind != "batch":
                 raise self._error(kind, payload)
             return payload
+        finally:
+            if not finished:
+                self._kill()
+
+    def run(self, function: Callable[..., _T], *args: Any) -> _T:
+        """``function(*args)`` in the worker, under the same wall-clock limit and memory cap
+        (``function`` picklable: top-level). Its ``VidseekError`` is raised here as it is;
+        any other error, a crash or a timeout of the worker is a ``DecodeError``."""
+        self._request("run", (function, args))
+        finished = False
+        try:
+            kind, payload = self._receive()
+            finished = True
+            if kind == "result":
+                return payload
+            if kind == "raised":
+                raise payload
+            raise self._error(kind, payload)
         finally:
             if not finished:
                 self._kill()

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from vidseek.core.errors import EvidenceError, UnknownModel, WeightsUnavailable
+from vidseek.core.faults import fault_point
 from vidseek.core.types import TextSpan
 
 DEFAULT_ASR_MODEL = "tiny.en"
@@ -136,6 +137,8 @@ def _compute_for(device: str) -> str:
 def read_audio(video: Path) -> np.ndarray | None:
     """The first audio track as float32 mono at 16 kHz; None when there is none."""
     import av
+
+    fault_point("read-audio")
 
     try:
         container = av.open(str(video))

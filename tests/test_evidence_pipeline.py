@@ -225,3 +225,28 @@ def test_mcp_tools_index_with_evidence_and_report_it(tmp_path, talking_sign) -> 
         info = tools.video_info(video["video_id"])
         assert info["evidence"]["subtitle"]["status"] == "failed"
         assert "quiet.srt: binary data" in info["evidence"]["subtitle"]["error"]
+
+
+def test_a_reader_that_crashes_costs_one_kind_of_one_file(
+    tmp_path, talking_sign, encoder, monkeypatch
+) -> None:
+    # each evidence worker process dies the 2nd time it reads audio: quiet.mp4's is read,
+    # shop.mp4's kills the worker
+    monkeypatch.setenv("VIDSEEK_FAULT", "read-audio:2")
+    with Library.open(tmp_path / "lib") as lib:
+        report = index_paths(lib, encoder, [talking_sign], options=options())
+        assert {o.status for o in report.outcomes} == {"indexed"}
+        runs = {(Path(e.path).name, e.kind): (e.status, e.message) for e in report.evidence}
+        assert {k: s for k, (s, _) in runs.items()} == {
+            ("quiet.mp4", "subtitle"): "failed",  # its binary sidecar
+            ("quiet.mp4", "speech"): "done",
+            ("quiet.mp4", "ocr"): "done",
+            ("shop.mp4", "subtitle"): "done",
+            ("shop.mp4", "speech"): "failed",
+            ("shop.mp4", "ocr"): "done",  # read by a new worker
+        }
+        message = runs[("shop.mp4", "speech")][1]
+        assert message == "reading the audio failed: decoder crashed (signal SIGKILL)"
+        shop = lib.find_video_by_path(str(talking_sign / "shop.mp4")).id
+        assert lib.catalog.evidence_status(shop)["speech"].status == "failed"
+        assert lib.catalog.text_spans(shop, "ocr")
