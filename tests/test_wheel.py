@@ -109,6 +109,8 @@ def test_demo_runs_offline_from_the_wheel(wheel_venv, tmp_path):
         "demo",
         "--videos",
         "2",
+        "--speaking",  # the speaking videos' searches: tests/test_demo_speaking.py
+        "0",
         cwd=elsewhere,
     )
     assert "indexed" in out
