@@ -118,6 +118,14 @@ class TextMoment:
         return self.hits[0]
 
     @property
+    def evidence(self) -> KeywordHit:
+        """The hit whose words and time the moment shows: the best, unless another as
+        exact has the matched words' own times (speech; a subtitle cue or a sign only
+        says when its whole text is there)."""
+        timed = (h for h in self.hits if h.timed and h.exact == self.best.exact)
+        return next(timed, self.best)
+
+    @property
     def start(self) -> float:
         return min(h.span_start for h in self.hits)
 
@@ -265,7 +273,7 @@ def _score_rule(
 
 
 def _text_clip(moment: TextMoment, lookups: Lookups) -> Clip:
-    best = moment.best
+    best = moment.evidence
     start, end = best.start, max(best.span_end, best.end)
     clip = Clip(moment.video_id, moment.path, start, end, 0.0)
     clip.segment_ids = lookups.segment_ids(moment.video_id, start, end)
@@ -278,7 +286,7 @@ def _finish(c: _Candidate, score: float) -> Clip:
     evidence's: the first matched word for speech)."""
     if not c.moments:
         return replace(c.clip, score=score)
-    best = min(c.moments, key=lambda m: (not m.exact, m.rank)).best
+    best = min(c.moments, key=lambda m: (not m.exact, m.rank)).evidence
     kinds = {k for m in c.moments for k in m.kinds()} | (
         {"visual"} if c.visual_rank is not None else set()
     )

@@ -50,6 +50,7 @@ class KeywordHit:
     exact: bool
     start: float
     end: float
+    timed: bool = False  # start/end are the matched words' own times (speech)
 
     def snippet(self) -> dict[str, Any]:
         return {
@@ -273,4 +274,5 @@ def _hit(query: KeywordQuery, row: Sequence, score: float) -> KeywordHit:
         exact=where.exact,
         start=where.start if where.start is not None else float(start),
         end=where.end if where.end is not None else float(end),
+        timed=where.start is not None,
     )

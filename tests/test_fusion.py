@@ -177,3 +177,11 @@ def test_filters_apply_to_the_text_evidence_too(library) -> None:
     assert sorted(c.video_id for c in search_all(library, "exit", None, others)) == ids[1:]
     capped = search_all(library, "exit", QUERY, SearchOptions(k=20, per_video=1))
     assert len(capped) == len({c.video_id for c in capped}) == len(ids)
+
+
+def test_the_moment_takes_the_spoken_words_time_over_a_cue_saying_the_same() -> None:
+    cue = hit(2, 3.0, 3.0, exact=True, kind="subtitle")  # the better keyword score
+    said = hit(2, 3.0, 2.0, exact=True, start=4.6, end=5.2, timed=True)
+    (first, *_) = fuse(VISUAL, [cue, said])
+    assert first.matched == ["visual", "speech", "subtitle"]
+    assert (first.start, first.snippet["kind"], first.snippet["start"]) == (4.6, "speech", 4.6)

@@ -100,7 +100,7 @@ def test_chinese_substrings_without_spaces(library) -> None:
 def test_hits_carry_times_matched_words_for_speech(library) -> None:
     (hit,) = search_keywords(library, "floats over")
     assert (hit.kind, hit.span_start, hit.span_end) == ("speech", 1.0, 4.0)
-    assert (hit.start, hit.end) == (2.0, 2.8)  # "floats" starts at 2.0, "over" ends at 2.8
+    assert (hit.start, hit.end, hit.timed) == (2.0, 2.8, True)  # "floats" at 2.0, "over" to 2.8
     (sub,) = search_keywords(library, "ballon")
     assert (sub.kind, sub.start, sub.end, sub.language) == ("subtitle", 3.0, 5.0, "de")
     assert sub.snippet() == {
