@@ -36,6 +36,11 @@ _META_KEY = "evidence_kinds"
 _NAMES = {"speech": "speech", "subtitle": "subtitle", "subtitles": "subtitle", "ocr": "ocr"}
 _OCR_BATCH = 8
 _T = TypeVar("_T")
+# What extraction raises about a file: ours (the readers wrap FFmpeg's, CTranslate2's and
+# ONNX Runtime's errors in EvidenceError), OS errors, a library's RuntimeError or
+# ValueError, a file too big for memory. Anything else (a job cancelled through its decoder,
+# a bug) is not the file's fault and stops the job.
+_FILE_FAILURES = (VidseekError, OSError, RuntimeError, ValueError, MemoryError)
 
 
 def parse_kinds(text: str) -> tuple[str, ...]:
@@ -155,7 +160,7 @@ class EvidenceRunner:
             return None  # removed meanwhile (another process, a prune): nothing to record
         except LibraryError:
             raise  # the catalog itself is in trouble (full disk, damage): stop the job
-        except Exception as exc:  # noqa: BLE001 - any failure belongs to this kind alone
+        except _FILE_FAILURES as exc:  # this kind of this file failed, and nothing else
             reason = str(exc) if isinstance(exc, VidseekError) else f"{type(exc).__name__}: {exc}"
             try:
                 self.catalog.record_evidence_failure(video_id, kind, reason, model)

@@ -68,7 +68,10 @@ def load_engine() -> Any:
 
 def read_text(engine: Any, image: np.ndarray, min_score: float) -> list[tuple[str, float, tuple]]:
     """(text, confidence, box (x0, y0, x1, y1)) of each line in an RGB frame."""
-    result, _ = engine(np.ascontiguousarray(image[:, :, ::-1]))  # RapidOCR expects BGR
+    try:
+        result, _ = engine(np.ascontiguousarray(image[:, :, ::-1]))  # RapidOCR expects BGR
+    except Exception as exc:  # ONNX Runtime's errors are plain Exceptions
+        raise EvidenceError(f"OCR failed on a frame: {type(exc).__name__}: {exc}") from exc
     lines = []
     for points, text, score in result or []:
         text = " ".join(str(text).split())

@@ -187,14 +187,17 @@ def _embedded_streams(
             return
         raw: dict[int, list[tuple[float, float | None, str]]] = {s.index: [] for s in streams}
         broken: dict[int, str] = {}
-        for packet in container.demux(*streams):
-            index = packet.stream.index
-            if packet.size == 0 or packet.pts is None or index in broken:
-                continue
-            try:
-                raw[index].extend(_packet_cues(packet))
-            except (av.FFmpegError, ValueError) as exc:
-                broken[index] = str(exc)
+        try:
+            for packet in container.demux(*streams):
+                index = packet.stream.index
+                if packet.size == 0 or packet.pts is None or index in broken:
+                    continue
+                try:
+                    raw[index].extend(_packet_cues(packet))
+                except (av.FFmpegError, ValueError) as exc:
+                    broken[index] = str(exc)
+        except av.FFmpegError as exc:  # a damaged file: keep the cues read before the damage
+            notes.append(f"{video.name}: reading stopped early: {exc}")
         for stream in streams:
             source = f"stream:{stream.index}"
             if stream.index in broken:

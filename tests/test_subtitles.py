@@ -144,3 +144,15 @@ def test_a_file_that_is_no_container_is_one_failure(tmp_path) -> None:
 def test_no_subtitles_at_all(tmp_path: Path) -> None:
     result = extract_subtitles(write_video(tmp_path / "v.mp4"))
     assert (result.spans, result.sources, result.failures, result.failed) == ([], [], [], False)
+
+
+def test_a_truncated_file_keeps_the_cues_before_the_damage(tmp_path) -> None:
+    cues = [(0.2 + i, 0.8 + i, f"cue {i}") for i in range(3)]
+    whole = write_video(tmp_path / "whole.mkv", seconds=3.0, subtitles=[("eng", "default", cues)])
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    result = extract_subtitles(cut)  # never raises: a damaged file is a note or a failure
+    assert not result.failed
+    texts = [s.text for s in result.spans]
+    assert texts == [t for _, _, t in cues][: len(texts)]
