@@ -124,16 +124,24 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
     return w
 
 
-def fit(examples: Sequence[Example], identity: dict, prompts: Sequence[str]) -> Calibration:
-    x = np.array([[e.score, e.margin] for e in examples])
-    y = np.array([e.match for e in examples])
-    w = fit_logistic(x, y)
+def fit(
+    examples: Sequence[Example], identity: dict, prompts: Sequence[str], with_score: bool = False
+) -> Calibration:
+    """The logistic over the margin alone (default) or over score and margin.
+
+    The margin is the default because it survives a change of footage: the level of raw
+    scores moves with what the videos look like (another renderer, smaller shapes, real
+    video), while a moment's margin compares the query with the best reference caption of
+    that same moment. On the demo world the score adds nothing the margin does not have."""
+    columns = [[e.score, e.margin] if with_score else [e.margin] for e in examples]
+    w = fit_logistic(np.array(columns), np.array([e.match for e in examples]))
+    w_score, w_margin = (w[0], w[1]) if with_score else (0.0, w[0])
     return Calibration(
         model=identity,
         prompts=tuple(prompts),
-        w_score=round(float(w[0]), 6),
-        w_margin=round(float(w[1]), 6),
-        intercept=round(float(w[2]), 6),
+        w_score=round(float(w_score), 6),
+        w_margin=round(float(w_margin), 6),
+        intercept=round(float(w[-1]), 6),
     )
 
 
@@ -248,7 +256,8 @@ def calibrate_demo(
     v_queries, v_examples, v_present = rounds["validation"]
     provenance = {
         "how": "vidseek models calibrate vidseek-demo (evaluation/calibrate.py)",
-        "features": "cosine score and margin over the prompts, of a moment's best segment",
+        "features": "margin of a moment's best segment: its cosine score minus its best "
+        "score against any of the prompts",
         "fit": {"seed": fit_seed, "videos": n_videos, "examples": len(examples)},
         "validation": {
             "seed": validation_seed,

@@ -28,6 +28,7 @@ from vidseek.evaluation.metrics import (
     retrieval_metrics,
     temporal_iou,
 )
+from vidseek.evaluation.no_match import no_match_retrieval
 from vidseek.indexer.discover import discover
 from vidseek.indexer.pipeline import IndexOptions, ProgressListener, index_paths
 from vidseek.search.clips import rank
@@ -169,6 +170,9 @@ def _run(
     moments = [m for m in annotations.moments if m.video in key_to_id]
     if captions:
         report["video_retrieval"] = video_retrieval(searcher, captions, key_to_id)
+    if captions or moments:
+        texts = [(c.video, c.text) for c in captions] or [(m.video, m.text) for m in moments]
+        report["no_match"] = no_match_retrieval(searcher, texts, key_to_id)
     if moments:
         report["moment_retrieval"] = moment_retrieval(searcher, moments, key_to_id)
     if not captions and not moments:
@@ -188,7 +192,8 @@ def ranked_videos(searcher: Searcher, text: str, gallery: Sequence[int]) -> list
     clips: list[Clip] = []
     for lo in range(0, len(gallery), MAX_K):
         chunk = tuple(gallery[lo : lo + MAX_K])
-        options = SearchOptions(k=len(chunk), per_video=1, video_ids=chunk)
+        # ranks are measured over the whole gallery: no confidence cut-off here
+        options = SearchOptions(k=len(chunk), per_video=1, video_ids=chunk, min_confidence=0.0)
         clips.extend(searcher.search_text(text, options))
     return rank(clips)
 
@@ -244,7 +249,8 @@ def moment_retrieval(
     """Each moment's text searched within its own video (Charades-STA protocol)."""
     predictions = []
     for m in moments:
-        options = SearchOptions(k=max(MOMENT_KS), video_ids=(key_to_id[m.video],))
+        video = (key_to_id[m.video],)
+        options = SearchOptions(k=max(MOMENT_KS), video_ids=video, min_confidence=0.0)
         predictions.append([(c.start, c.end) for c in searcher.search_text(m.text, options)])
     truths = [(m.start, m.end) for m in moments]
     out: dict = {

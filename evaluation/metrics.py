@@ -95,3 +95,25 @@ def moment_metrics(
     out["mIoU"] = 100.0 * float(np.mean([row[0] if row else 0.0 for row in ious])) if n else 0.0
     out["n"] = n
     return out
+
+
+def no_match_metrics(
+    absent_empty: Sequence[bool], present_empty: Sequence[bool], present_top_right: Sequence[bool]
+) -> dict[str, float]:
+    """How well a search says "nothing matches" (percentages).
+
+    ``absent_empty``: per query for something absent, whether it came back empty;
+    ``present_empty`` and ``present_top_right``: per query for something present, whether it
+    came back empty and whether its top result is right. Precision: of the queries answered
+    "no match", those whose thing was absent; recall: of the absent ones, those answered "no
+    match"; ``R@1 kept``: present queries whose top result survives the cut-off and is right.
+    """
+    said = sum(absent_empty) + sum(present_empty)
+    absent, present = len(absent_empty), len(present_top_right)
+    return {
+        "precision": 100.0 * sum(absent_empty) / said if said else 0.0,
+        "recall": 100.0 * sum(absent_empty) / absent if absent else 0.0,
+        "R@1 kept": 100.0 * sum(present_top_right) / present if present else 0.0,
+        "n_absent": absent,
+        "n_present": present,
+    }

@@ -12,6 +12,7 @@ from vidseek.evaluation.metrics import IOU_THRESHOLDS, MOMENT_KS, RECALL_KS
 Echo = Callable[[str], None]
 RETRIEVAL_COLUMNS = [*(f"R@{k}" for k in RECALL_KS), "MdR", "MnR", "n"]
 MOMENT_COLUMNS = [*(f"R@{k},IoU>={t}" for k in MOMENT_KS for t in IOU_THRESHOLDS), "mIoU", "n"]
+NO_MATCH_COLUMNS = ["precision", "recall", "R@1 kept", "n_absent", "n_present"]
 DIRECTIONS = {"t2v": "text→video", "v2t": "video→text"}
 
 
@@ -27,7 +28,7 @@ def load_report(path: Path) -> dict:
 
 
 def _cell(value: float | int, column: str) -> str:
-    return f"{int(value):d}" if column == "n" else f"{value:.1f}"
+    return f"{int(value):d}" if column in ("n", "n_absent", "n_present") else f"{value:.1f}"
 
 
 def _rows(title: str, columns: list[str], rows: list[tuple[str, dict]], echo: Echo) -> None:
@@ -63,6 +64,11 @@ def print_report(report: dict, echo: Echo) -> None:
             *((f"  {k}", v) for k, v in mr.get("by_language", {}).items()),
         ]
         _rows(f"moment retrieval ({mr['n_videos']} videos)", MOMENT_COLUMNS, rows, echo)
+    nm = report.get("no_match")
+    if nm:
+        echo("")
+        title = f"no match (cut-off {nm['min_confidence']:g}, {nm['n_texts']} texts)"
+        _rows(title, NO_MATCH_COLUMNS, [("nothing matches", nm["metrics"])], echo)
     seconds = report.get("seconds", {})
     if seconds:
         echo(f"\nindexing {seconds['index']:.1f}s, searching {seconds['search']:.1f}s")
