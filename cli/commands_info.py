@@ -9,6 +9,7 @@ import click
 
 from vidseek.cli.commands_calibrate import calibrate_command
 from vidseek.cli.context import AppContext
+from vidseek.indexer.evidence import DEFAULT_KINDS, library_kinds
 
 
 def _size(n: int) -> str:
@@ -24,8 +25,11 @@ def _size(n: int) -> str:
 @click.pass_obj
 def info_command(app: AppContext, as_json: bool) -> None:
     """Show the library's location, model, counts and sizes on disk."""
-    stats = app.library(read_only=True).stats()
+    library = app.library(read_only=True)
+    stats = library.stats()
     model = stats.model.label if stats.model else None
+    spans = {k: library.catalog.count_text_spans(k) for k in ("speech", "subtitle", "ocr")}
+    kinds = library_kinds(library.catalog)
     payload = {
         "library": str(stats.home),
         "model": model,
@@ -36,6 +40,8 @@ def info_command(app: AppContext, as_json: bool) -> None:
         "segments": stats.segments,
         "catalog_bytes": stats.catalog_bytes,
         "index_bytes": stats.index_bytes,
+        "text_spans": spans,
+        "evidence": list(kinds if kinds is not None else DEFAULT_KINDS),
     }
     if as_json:
         click.echo(json.dumps(payload))
@@ -45,6 +51,10 @@ def info_command(app: AppContext, as_json: bool) -> None:
     click.echo(f"videos    {stats.videos} indexed, {stats.failed} failed")
     click.echo(f"frames    {stats.frames}")
     click.echo(f"segments  {stats.segments}")
+    counted = ", ".join(f"{k} {n}" for k, n in spans.items())
+    click.echo(
+        f"text      {counted} spans (extracting: {', '.join(payload['evidence']) or 'none'})"
+    )
     click.echo(f"on disk   catalog {_size(stats.catalog_bytes)}, index {_size(stats.index_bytes)}")
 
 
