@@ -41,9 +41,11 @@ def calibrate_command(
 
     Renders two sets of demo videos (fit and validation seeds), indexes each through the real
     pipeline, searches every colour/shape/background description in five languages, labels
-    the top moments by the ground truth and fits p(match) from each moment's score and its
-    margin over the reference prompts. The file is tied to the model's identity (weights
-    digest): re-run after the weights change. Takes a few minutes on two CPU cores.
+    the top moments by the ground truth and fits p(match) from each moment's margin over the
+    reference prompts (its score minus its best score against them), with its raw score too
+    when that does better on the validation render. The default cut-off is the one that serves
+    absent and present queries best on the fitting render. The file is tied to the model's
+    identity (weights digest): re-run after the weights change. A few minutes on two cores.
 
     \b
     Examples:

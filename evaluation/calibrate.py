@@ -31,6 +31,8 @@ from vidseek.search.query import SearchOptions, search_vector
 TOP = 3  # moments labelled per query
 FIT_SEED, VALIDATION_SEED = 5101, 5202
 N_VIDEOS = 8
+# what the logistic reads: the margin alone, or the cosine score too (see ``fit``)
+FEATURES = ("margin", "score+margin")
 
 
 @dataclass(frozen=True)
@@ -191,15 +193,11 @@ def best_threshold(
     """The cut-off that best serves both kinds of query on the fitting render: the most
     absent queries returning nothing plus the most present ones keeping a right top moment."""
 
-    def merit(cut: float) -> float:
-        figures = no_match_figures(calibration, queries, examples, present, cut).values()
-        absent = sum(f["absent_queries"] for f in figures)
-        empty = sum((f["absent_return_nothing"] or 0.0) * f["absent_queries"] for f in figures)
-        kept = sum((f["present_r1"] or 0.0) * f["present_queries"] for f in figures)
-        return empty / max(absent, 1) + kept / max(sum(f["present_queries"] for f in figures), 1)
+    def at(cut: float) -> float:
+        return merit(no_match_figures(calibration, queries, examples, present, cut))
 
     grid = [round(x, 2) for x in np.arange(0.05, 0.951, 0.01)]
-    return max(grid, key=lambda cut: (merit(cut), -abs(cut - 0.5)))
+    return max(grid, key=lambda cut: (at(cut), -abs(cut - 0.5)))
 
 
 def render_demo_set(folder: Path, seed: int, n_videos: int = N_VIDEOS) -> list[Path]:
@@ -250,20 +248,36 @@ def calibrate_demo(
             videos = render_demo_set(Path(tmp) / name / "videos", seed, n_videos)
             rounds[name] = demo_round(encoder, videos, Path(tmp) / name / "library", scorer)
     queries, examples, present = rounds["fit"]
-    calibration = fit(examples, identity, prompts)
-    cut = best_threshold(calibration, queries, examples, present)
-    calibration = replace(calibration, threshold=cut)
     v_queries, v_examples, v_present = rounds["validation"]
+    candidates = {}
+    for features in FEATURES:
+        calibration = fit(examples, identity, prompts, with_score=features == "score+margin")
+        cut = best_threshold(calibration, queries, examples, present)
+        calibration = replace(calibration, threshold=cut)
+        figures = no_match_figures(calibration, v_queries, v_examples, v_present)
+        candidates[features] = (calibration, figures)
+    # the margin alone unless the score adds something on the validation render
+    chosen = max(FEATURES, key=lambda f: (merit(candidates[f][1]), f == "margin"))
+    calibration, figures = candidates[chosen]
     provenance = {
-        "how": "vidseek models calibrate vidseek-demo (evaluation/calibrate.py)",
-        "features": "margin of a moment's best segment: its cosine score minus its best "
-        "score against any of the prompts",
+        "how": "vidseek models calibrate (evaluation/calibrate.py)",
+        "features": chosen,
         "fit": {"seed": fit_seed, "videos": n_videos, "examples": len(examples)},
         "validation": {
             "seed": validation_seed,
             "videos": n_videos,
             "examples": len(v_examples),
-            **no_match_figures(calibration, v_queries, v_examples, v_present),
+            **figures,
+            "other_features": {f: c[1] for f, c in candidates.items() if f != chosen},
         },
     }
     return Calibration(**{**asdict(calibration), "fitted_on": provenance})
+
+
+def merit(figures: dict) -> float:
+    """Share of absent queries returning nothing plus share of present ones right at R@1."""
+    rows = figures.values()
+    absent = sum(f["absent_queries"] for f in rows)
+    empty = sum((f["absent_return_nothing"] or 0.0) * f["absent_queries"] for f in rows)
+    kept = sum((f["present_r1"] or 0.0) * f["present_queries"] for f in rows)
+    return empty / max(absent, 1) + kept / max(sum(f["present_queries"] for f in rows), 1)
