@@ -31,10 +31,9 @@ class Sign:
 def draw(sign: Sign, width: int, height: int) -> tuple[np.ndarray, Sign]:
     """The plate of ``sign`` as an RGB array, and the sign with its box on a frame of
     ``width`` x ``height`` filled in."""
-    size = max(12, round(height / (16 if sign.kind == "sign" else 20)))
+    size = max(24, round(height / (14 if sign.kind == "sign" else 18)))
     face = font(size)
-    shown = sign.text.replace(" ", "  ")  # wide word spaces, as signs are set: OCR keeps them
-    left, top, right, bottom = face.getbbox(shown)
+    left, top, right, bottom = face.getbbox(sign.text)
     pad = size // 2
     w, h = right - left + 2 * pad, bottom - top + 2 * pad
     if sign.kind == "sign":
@@ -45,6 +44,6 @@ def draw(sign: Sign, width: int, height: int) -> tuple[np.ndarray, Sign]:
         x, y = max(0, (width - w) // 2), round(height * 0.95) - h
     w, h = min(w, width - x), min(h, height - y)
     plate = Image.new("RGB", (w, h), fill)
-    ImageDraw.Draw(plate).text((pad - left, pad - top), shown, font=face, fill=ink)
+    ImageDraw.Draw(plate).text((pad - left, pad - top), sign.text, font=face, fill=ink)
     placed = Sign(sign.start, sign.end, sign.text, sign.language, sign.kind, (x, y, w, h))
     return np.asarray(plate), placed

@@ -4,7 +4,9 @@ English narration: "The {adjective} {person} {verb} the {quality} {thing} {prepo
 the {place}." Every slot but the small ones draws from a shuffled deck per library, so
 within 48 sentences no two share a person, verb, thing or place: any three consecutive
 words of a sentence name the sentence. Homophones such as miner/minor and writer/rider are
-left out: the narration is heard by a speech recogniser. The other four languages get
+left out, and so are words Whisper tiny.en misheard in espeak-ng's voice on the first
+held-out bench run (ranger/wager, above/among, metal/meadow, expensive/expansive): the
+narration is heard by a speech recogniser. The other four languages get
 sentences of their own (subtitle tracks that are not translations of each other) and words
 for signs.
 """
@@ -15,7 +17,7 @@ EN_ADJECTIVES = ("old", "young", "tired", "happy", "angry", "quiet", "clever", "
                  "brave", "careful", "busy", "hungry", "friendly", "nervous", "proud", "lazy",
                  "gentle", "famous", "honest", "sleepy")  # fmt: skip
 EN_PEOPLE = ("farmer", "teacher", "doctor", "sailor", "baker", "painter", "pilot", "student",
-             "driver", "singer", "soldier", "lawyer", "nurse", "hunter", "ranger", "dancer",
+             "driver", "singer", "soldier", "lawyer", "nurse", "hunter", "boxer", "dancer",
              "golfer", "waiter", "builder", "gardener", "fisherman", "banker", "captain",
              "cook", "judge", "mayor", "poet", "tailor", "plumber", "butcher", "dentist",
              "fireman", "janitor", "barber", "librarian", "mechanic", "merchant", "musician",
@@ -28,9 +30,9 @@ EN_VERBS = ("carried", "painted", "opened", "cleaned", "repaired", "sold", "foun
             "measured", "polished", "pulled", "rented", "returned", "shook", "signed",
             "sketched", "sorted", "tested", "threw", "traded", "unlocked", "weighed",
             "wrapped", "folded", "covered")  # fmt: skip
-EN_QUALITIES = ("heavy", "small", "broken", "shiny", "dusty", "wooden", "metal", "empty",
+EN_QUALITIES = ("heavy", "small", "broken", "shiny", "dusty", "wooden", "golden", "empty",
                 "cheap", "ancient", "plastic", "tiny", "huge", "rusty", "clean", "strange",
-                "fragile", "expensive", "soft", "enormous")  # fmt: skip
+                "fragile", "precious", "soft", "enormous")  # fmt: skip
 EN_THINGS = ("box", "ladder", "piano", "basket", "window", "bicycle", "teapot", "lantern",
              "blanket", "bucket", "carpet", "mirror", "suitcase", "wagon", "barrel", "camera",
              "hammer", "wallet", "candle", "bottle", "anchor", "backpack", "barometer",
@@ -38,8 +40,8 @@ EN_THINGS = ("box", "ladder", "piano", "basket", "window", "bicycle", "teapot", 
              "helmet", "jacket", "keyboard", "map", "microscope", "necklace", "notebook",
              "oven", "parcel", "pillow", "radio", "saddle", "shovel", "telescope", "trumpet",
              "umbrella", "violin")  # fmt: skip
-EN_PREPOSITIONS = ("near", "behind", "inside", "under", "across", "beside", "outside", "above")
-EN_PLACES = ("river", "station", "market", "bridge", "park", "garden", "meadow", "garage",
+EN_PREPOSITIONS = ("near", "behind", "inside", "under", "across", "beside", "outside", "around")
+EN_PLACES = ("river", "station", "market", "bridge", "park", "garden", "chapel", "garage",
              "museum", "church", "airport", "library", "kitchen", "hospital", "farm", "castle",
              "stadium", "factory", "circus", "village", "forest", "island", "mountain",
              "prison", "school", "temple", "tower", "tunnel", "valley", "warehouse", "zoo",
