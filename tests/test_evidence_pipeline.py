@@ -194,6 +194,9 @@ def test_cli_add_and_the_python_api(tmp_path, talking_sign) -> None:
     assert added.exit_code == 0, added.output
     assert "evidence added to 1 videos" in added.output
     assert "subtitle: 1 done (2 spans), 0 failed" in added.output
+    info = json.loads(CliRunner().invoke(cli, [*prefix, "info", "--json"]).output)
+    assert info["text_spans"] == {"speech": 0, "subtitle": 2, "ocr": 0}
+    assert info["evidence"] == ["subtitle"]  # "none" then --add subtitles
     shown = CliRunner().invoke(cli, [*prefix, "videos", "show", "1", "--json", "--text"])
     assert shown.exit_code == 0, shown.output
     detail = json.loads(shown.output)
