@@ -78,7 +78,7 @@ def test_on_a_gpu_asr_runs_there_in_float16(spoken, tiny_en) -> None:
     assert speech.asr_device() == ("cuda", "float16")
     spans = speech_spans(spoken[0], tiny_en)
     whisper = speech.load_whisper(tiny_en)
-    assert whisper.model.device == "cuda"
+    assert (whisper.model.device, whisper.model.compute_type) == ("cuda", "float16")
     assert "lazy" in " ".join(s.text.lower() for s in spans)
 
 
