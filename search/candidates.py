@@ -46,7 +46,9 @@ def candidate_pairs(
     pairs: set[tuple[int, int]] = set()
     searching = time.perf_counter() - started
     for ids, vectors in library.catalog.segment_vectors(model.dim, ids=query_ids):
-        sources = table.video_ids[np.searchsorted(table.ids, ids)]
+        pos = np.minimum(np.searchsorted(table.ids, ids), len(table.ids) - 1)
+        known = table.ids[pos] == ids  # a segment committed since the table was read waits
+        ids, vectors, sources = ids[known], vectors[known], table.video_ids[pos[known]]
         t0 = time.perf_counter()
         found = _search(library, table, search, vectors, neighbours + 1)
         for src, hits in zip(sources, found, strict=True):
