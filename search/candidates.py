@@ -40,6 +40,8 @@ def candidate_pairs(
     model = library.model
     assert model is not None
     n = len(table.ids)
+    if not n:
+        return set(), 0.0
     queries = n if query_ids is None else len(query_ids)
     started = time.perf_counter()
     search = ScanIndex(library, table, model.dim) if queries * n > SCAN_EXACT_MAX**2 else None
