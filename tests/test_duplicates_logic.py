@@ -227,3 +227,16 @@ def test_a_large_scan_builds_its_own_ivf_and_finds_the_same(library: Library, mo
     assert len(built) == 1 and built[0].index.nlist == candidates.scan_lists(built[0].index.ntotal)
     assert built[0].index.nlist > 16  # visits some lists of many, not all
     assert approximate.pairs == exact.pairs
+
+
+def test_an_empty_library_has_no_duplicates(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from vidseek.cli.main import cli
+
+    with Library.open(tmp_path / "bound") as lib:
+        lib.bind_model(MODEL)
+        assert library_duplicates(lib).pairs == []
+    result = CliRunner().invoke(cli, ["--library", str(tmp_path / "new"), "duplicates"])
+    assert result.exit_code == 0, result.output
+    assert "no duplicates among 0 videos" in result.output
