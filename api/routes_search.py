@@ -55,9 +55,8 @@ def _text_search(svc: Services, body: TextSearchRequest) -> SearchResponse:
     text = body.q.strip()
     if not text:
         raise ApiError(400, "the query is empty: type what you are looking for", "bad_query")
-    question = Question(text, tuple(body.not_ or ()), body.then, body.max_gap)
-    if question.max_gap is not None and question.then is None:
-        raise ApiError(422, "max_gap is the gap of then: give then too", "invalid_request")
+    max_gap = body.max_gap if body.then is not None else None  # the gap of then only
+    question = Question(text, tuple(body.not_ or ()), body.then, max_gap)
     return run_search(
         state,
         svc.results,

@@ -23,6 +23,15 @@ def _not_bool(value: object) -> object:
 
 
 NoBool = BeforeValidator(_not_bool)
+
+
+def _not_number(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("true or false is needed, not a number")  # pydantic takes 0/1
+    return value
+
+
+NoNumber = BeforeValidator(_not_number)
 VideoIdItem = Annotated[int, Field(ge=1, le=MAX_ID), NoBool]
 PrefixItem = Annotated[str, Field(min_length=1, max_length=MAX_PATH_CHARS)]
 PathItem = Annotated[
@@ -46,11 +55,24 @@ MAX_DURATION_S = 10_000_000.0  # about 115 days
 MAX_PIXELS = 1_000_000
 Duration = Annotated[float, Field(ge=0.0, le=MAX_DURATION_S, allow_inf_nan=False), NoBool]
 Pixels = Annotated[int, Field(ge=0, le=MAX_PIXELS), NoBool]
+# Only real calendar days (month lengths, Gregorian leap years), so every date the schema
+# allows is one the server reads.
+_YEAR = r"[1-9][0-9]{3}"
+_LEAP = r"([1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00)"
+ISO_DATE = (
+    rf"^({_YEAR}-(0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+    rf"|{_YEAR}-(0[469]|11)-(0[1-9]|[12][0-9]|30)"
+    rf"|{_YEAR}-02-(0[1-9]|1[0-9]|2[0-8])"
+    rf"|{_LEAP}-02-29)"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$"
+)
 IsoDate = Annotated[
     str,
     Field(
-        min_length=4,
-        max_length=64,
+        min_length=10,
+        max_length=40,
+        pattern=ISO_DATE,
         description="ISO 8601 date or date-time (`2024-05-01`, `2024-05-01T12:00:00Z`); "
         "UTC unless a zone is given.",
     ),
@@ -87,7 +109,7 @@ class SearchParams(BaseModel):
     min_score: Annotated[float, Field(ge=-1.0, le=1.0), NoBool] | None = Field(
         None, description="Drop clips with a lower cosine similarity."
     )
-    collapse_duplicates: bool = Field(
+    collapse_duplicates: Annotated[bool, NoNumber] = Field(
         False,
         description="One result per moment: its copies in other videos (re-encodes, resizes, "
         "crops, trims, or a shared clip; see `GET /duplicates`) are listed in its `copies`.",
@@ -113,10 +135,10 @@ class SearchParams(BaseModel):
         max_length=32,
         description="Only videos with speech or subtitles in one of these (`en`, `de`, ...).",
     )
-    has_speech: bool | None = Field(
+    has_speech: Annotated[bool, NoNumber] | None = Field(
         None, description="true: only videos with transcribed speech; false: only without."
     )
-    has_subtitles: bool | None = Field(
+    has_subtitles: Annotated[bool, NoNumber] | None = Field(
         None, description="true: only videos with subtitles; false: only without."
     )
 
@@ -169,7 +191,11 @@ class TextSearchRequest(SearchParams):
         "start of `q`'s moment to the end of this one's (what is seen only).",
     )
     max_gap: Annotated[float, Field(ge=0.0, le=86_400.0, allow_inf_nan=False), NoBool] | None = (
-        Field(None, description="With `then`: at most this many seconds between the two (10).")
+        Field(
+            None,
+            description="With `then`: at most this many seconds between the two (10); "
+            "ignored without `then`.",
+        )
     )
     not_: list[QueryText] | None = Field(
         None,

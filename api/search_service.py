@@ -100,9 +100,9 @@ def run_search(
         key += (modalities, text_generation(state.library))
     judged = cache.get(key)
     if judged is None:
-        sees = keywords is None or wants_visual(modalities)
-        if not sees and (question.then is not None or question.not_texts):
-            raise ApiError(422, "then and not judge what is seen: add visual", "invalid_request")
+        # then orders moments of what is seen; not judges what is seen (without visual
+        # evidence there is nothing for it to leave out)
+        sees = keywords is None or wants_visual(modalities) or question.then is not None
         searcher = state.searcher(queries) if queries is not None and sees else None
         vector = embed(searcher) if sees else None
         negatives = _negatives(searcher, question)

@@ -84,6 +84,8 @@ def video_filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
             video_filter.validate()
         except QueryError as exc:
             raise click.UsageError(str(exc)) from None
+        if video_filter.inverted():  # nothing could match: surely a typo
+            raise click.UsageError("; ".join(video_filter.inverted()))
         kwargs["video_filter"] = None if video_filter.is_empty() else video_filter
         return command(*args, **kwargs)
 

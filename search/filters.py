@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import and_, exists, not_, select
+from sqlalchemy import Select, select
 
 from vidseek.core.catalog.schema import TextSpanRow, Video
 from vidseek.core.errors import QueryError
@@ -113,6 +113,16 @@ class VideoFilter:
     def is_empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(self))
 
+    def inverted(self) -> list[str]:
+        """The ranges whose low end is above their high end (they match nothing)."""
+        return [
+            f"{low} ({getattr(self, low):g}) is above {high} ({getattr(self, high):g})"
+            for low, high in _RANGES
+            if getattr(self, low) is not None
+            and getattr(self, high) is not None
+            and getattr(self, low) > getattr(self, high)
+        ]
+
     def validate(self) -> None:
         for low, high in _RANGES:
             lo, hi = getattr(self, low), getattr(self, high)
@@ -123,8 +133,6 @@ class VideoFilter:
                     and math.isfinite(value)
                 ):
                     raise QueryError(f"{name} must be a finite number, got {value!r}")
-            if lo is not None and hi is not None and lo > hi:
-                raise QueryError(f"{low} ({lo:g}) is after {high} ({hi:g}): nothing can match")
         for name in ("min_duration", "max_duration", *_SIZES):
             value = getattr(self, name)
             if value is not None and value < 0:
@@ -149,17 +157,12 @@ _RANGES = (
     ("modified_after", "modified_before"),
     ("created_after", "created_before"),
 )
-_COLUMNS = {
-    "min_duration": (Video.duration, ">="),
-    "max_duration": (Video.duration, "<="),
-    "min_width": (Video.width, ">="),
-    "max_width": (Video.width, "<="),
-    "min_height": (Video.height, ">="),
-    "max_height": (Video.height, "<="),
-    "modified_after": (Video.mtime, ">="),
-    "modified_before": (Video.mtime, "<="),
-    "created_after": (Video.creation_time, ">="),
-    "created_before": (Video.creation_time, "<="),
+_BOUNDS = {  # column → (field of its low bound, field of its high bound)
+    Video.duration: ("min_duration", "max_duration"),
+    Video.width: ("min_width", "max_width"),
+    Video.height: ("min_height", "max_height"),
+    Video.mtime: ("modified_after", "modified_before"),
+    Video.creation_time: ("created_after", "created_before"),
 }
 
 
@@ -194,25 +197,37 @@ def split_video_filter(
 
 
 def videos_matching(library: Library, video_filter: VideoFilter) -> set[int]:
-    """Ids of the videos the filter allows: one catalog query (a NULL, e.g. no creation
-    time, matches no bound on it)."""
+    """Ids of the videos the filter allows. Each filtered column is one ``SELECT id`` with
+    its bounds, which its own index answers without reading a row (videos.duration, width,
+    height, mtime, creation_time: migrations 7 and 8; text_spans (kind, language, video_id)),
+    and the answers are intersected here, smallest first: SQLite's ``INTERSECT`` of two large
+    answers costs 30x more than the two queries. A NULL (no creation time, say) matches no
+    bound on it; an inverted range matches nothing."""
     video_filter.validate()
-    conditions = []
-    for name, (column, op) in _COLUMNS.items():
-        value = getattr(video_filter, name)
-        if value is not None:
-            conditions.append(column >= value if op == ">=" else column <= value)
+    wanted: list[Select] = []
+    for column, (low, high) in _BOUNDS.items():
+        lo, hi = getattr(video_filter, low), getattr(video_filter, high)
+        if lo is not None or hi is not None:
+            part = select(Video.id)
+            part = part if lo is None else part.where(column >= lo)
+            wanted.append(part if hi is None else part.where(column <= hi))
     if video_filter.languages is not None:
         codes = sorted({language_code(code) for code in video_filter.languages})
-        conditions.append(_has_spans(None, codes))
+        wanted.append(_with_spans(("speech", "subtitle"), codes))
+    unwanted: list[Select] = []
     spoken = (("speech", video_filter.has_speech), ("subtitle", video_filter.has_subtitles))
-    for kind, wanted in spoken:
-        if wanted is not None:
-            found = _has_spans(kind, None)
-            conditions.append(found if wanted else not_(found))
-    query = select(Video.id).where(and_(*conditions))
+    for kind, has in spoken:
+        if has is not None:
+            (wanted if has else unwanted).append(_with_spans((kind,), None))
+    if not wanted:
+        wanted.append(select(Video.id))
     with library.catalog.engine.connect() as conn:
-        return {int(i) for i in conn.execute(query).scalars()}
+        answers = sorted(({int(i) for i in conn.execute(q).scalars()} for q in wanted), key=len)
+        found = answers[0].intersection(*answers[1:])
+        for query in unwanted:
+            if found:
+                found.difference_update(int(i) for i in conn.execute(query).scalars())
+    return found
 
 
 def language_code(code: str) -> str:
@@ -220,15 +235,13 @@ def language_code(code: str) -> str:
     return code.strip().replace("_", "-").split("-")[0].lower()
 
 
-def _has_spans(kind: str | None, languages: list[str] | None):  # noqa: ANN202 (SQL expression)
-    spans = select(TextSpanRow.id).where(TextSpanRow.video_id == Video.id)
-    if kind is not None:
-        spans = spans.where(TextSpanRow.kind == kind)
-    else:  # a language is heard or read as subtitles; OCR'd text says nothing of it
-        spans = spans.where(TextSpanRow.kind.in_(("speech", "subtitle")))
+def _with_spans(kinds: tuple[str, ...], languages: list[str] | None) -> Select:
+    """Ids of the videos with text spans of ``kinds`` (in one of ``languages``); a language
+    is heard or read as subtitles, so on-screen text never says one."""
+    spans = select(TextSpanRow.video_id).distinct().where(TextSpanRow.kind.in_(kinds))
     if languages is not None:
         spans = spans.where(TextSpanRow.language.in_(languages))
-    return exists(spans)
+    return spans
 
 
 def allowed_videos(

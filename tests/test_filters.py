@@ -54,6 +54,7 @@ def test_resolution(world):
     assert names(world, min_height=200) == {"b_then_a", "blue_circle"}  # 320x240
     assert names(world, max_width=160) == ALL - {"b_then_a", "blue_circle"}
     assert names(world, min_width=161, max_height=239) == set()
+    assert names(world, min_height=200, max_height=100) == set()  # inverted: nothing
 
 
 def test_file_date(world):
@@ -121,6 +122,10 @@ def test_cli_filters_page_and_group(world):
         cli, ["--library", str(world.home), "search", "x", "--created-after", "yesterday"]
     )
     assert bad.exit_code != 0 and "ISO 8601" in bad.output
+    upside_down = CliRunner().invoke(
+        cli, ["--library", str(world.home), "search", "x", "--min-height", "9", "--max-height", "3"]
+    )
+    assert upside_down.exit_code == 2 and "is above max_height" in upside_down.output
 
 
 def test_language_speech_and_subtitles(tmp_path):
@@ -147,8 +152,8 @@ def test_language_speech_and_subtitles(tmp_path):
 
 
 def test_bad_filters_are_query_errors():
-    with pytest.raises(QueryError, match="after"):
-        VideoFilter(min_duration=10, max_duration=5).validate()
+    inverted = VideoFilter(min_duration=10, max_duration=5)
+    assert inverted.inverted() == ["min_duration (10) is above max_duration (5)"]
     with pytest.raises(QueryError, match="at least 0"):
         VideoFilter(min_height=-1).validate()
     with pytest.raises(QueryError, match="ISO 8601"):

@@ -65,9 +65,7 @@ def test_speech_subtitles_and_language(client, world):
 def test_bad_filters_are_422(client):
     for params in (
         {"q": "x", "created_after": "yesterday"},
-        {"q": "x", "min_duration": 10, "max_duration": 5},
         {"q": "x", "min_height": -1},
-        {"q": "x", "max_gap": 3},
         {"q": "x", "language": "english!"},
     ):
         response = client.get("/search", params=params)

@@ -176,6 +176,20 @@ def _m007_creation_time(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_videos_creation_time ON videos (creation_time)"))
 
 
+def _m008_filter_indexes(conn: Connection) -> None:
+    """Indexes for the video filters (search/filters.py): each range on videos is answered
+    from its own index, ids only, and speech/subtitle/language from (kind, language,
+    video_id) on text_spans, never reading the rows (a 2 KiB vector each on videos)."""
+    for column in ("duration", "width", "height", "mtime"):
+        conn.execute(text(f"CREATE INDEX ix_videos_{column} ON videos ({column})"))
+    conn.execute(
+        text(
+            "CREATE INDEX ix_text_spans_kind_language_video "
+            "ON text_spans (kind, language, video_id)"
+        )
+    )
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _m001_initial,
     _m002_claims,
@@ -184,6 +198,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _m005_text_spans,
     _m006_text_index,
     _m007_creation_time,
+    _m008_filter_indexes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

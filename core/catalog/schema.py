@@ -6,7 +6,16 @@ read and write them and must always describe the schema of the newest migration.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; elsewhere ids are 64-bit.
@@ -33,13 +42,13 @@ class Video(Base):
     path: Mapped[str] = mapped_column(Text, unique=True)
     content_hash: Mapped[str] = mapped_column(String(128), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
-    mtime: Mapped[float | None] = mapped_column(Float)
+    mtime: Mapped[float | None] = mapped_column(Float, index=True)  # indexes: migration 8
     # the container's creation_time tag, Unix seconds (migration 7; NULL when unknown)
     creation_time: Mapped[float | None] = mapped_column(Float, index=True)
-    duration: Mapped[float | None] = mapped_column(Float)
+    duration: Mapped[float | None] = mapped_column(Float, index=True)
     fps: Mapped[float | None] = mapped_column(Float)
-    width: Mapped[int | None] = mapped_column(Integer)
-    height: Mapped[int | None] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer, index=True)
+    height: Mapped[int | None] = mapped_column(Integer, index=True)
     codec: Mapped[str | None] = mapped_column(String(64))
     backend: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), index=True)
@@ -107,7 +116,11 @@ class TextSpanRow(Base):
     ``Catalog.replace_text_spans``."""
 
     __tablename__ = "text_spans"
-    __table_args__ = {"sqlite_autoincrement": True}  # never reuse ids (derived text indexes)
+    __table_args__ = (
+        # the speech/subtitle/language filters, answered from the index alone (migration 8)
+        Index("ix_text_spans_kind_language_video", "kind", "language", "video_id"),
+        {"sqlite_autoincrement": True},  # never reuse ids (derived text indexes)
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     video_id: Mapped[int] = mapped_column(
