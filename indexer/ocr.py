@@ -28,6 +28,7 @@ from vidseek.core.types import TextSpan
 
 OCR_SOURCE = "rapidocr:ppocrv4"
 _GRID = (48, 27)  # thumbnail cells (w, h) compared between frames
+DET_SIDE = 640  # text is found on a copy of the frame this wide at most
 _STEEP = 40.0  # a grey step (0-255) between neighbouring pixels that may be a letter's edge
 _LOCK = threading.Lock()
 _ENGINE: list[Any] = []
@@ -48,7 +49,7 @@ class OcrOptions:
 
 
 def load_engine() -> Any:
-    """The RapidOCR engine, once per process (detection at most 736 px, no angle model)."""
+    """The OCR engine, once per process (small detection, no angle model)."""
     with _LOCK:
         if not _ENGINE:
             try:
@@ -58,12 +59,37 @@ def load_engine() -> Any:
                     "on-screen text needs RapidOCR: pip install 'vidseek[ocr]'"
                 ) from exc
             try:
-                _ENGINE.append(
-                    RapidOCR(det_limit_side_len=736, det_limit_type="max", use_cls=False)
-                )
+                _ENGINE.append(SmallDetection(RapidOCR(use_cls=False, det_limit_type="max")))
             except Exception as exc:  # its model files missing or unreadable
                 raise EvidenceError(f"cannot load the OCR models: {exc}") from exc
         return _ENGINE[0]
+
+
+class SmallDetection:
+    """RapidOCR that finds text on a copy of the frame at most ``det_side`` pixels wide
+    (its own detection never shrinks a frame: 1280x720 is searched whole) and reads each
+    line from the full-size frame. Called like RapidOCR: BGR image → (lines, timings)."""
+
+    def __init__(self, rapid: Any, det_side: int = DET_SIDE) -> None:
+        self.rapid = rapid
+        self.det_side = det_side
+
+    def __call__(self, bgr: np.ndarray) -> tuple[list[list[Any]] | None, None]:
+        h, w = bgr.shape[:2]
+        scale = min(1.0, self.det_side / max(h, w))
+        small = bgr
+        if scale < 1.0:
+            from PIL import Image
+
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            small = np.asarray(Image.fromarray(bgr).resize(size, Image.Resampling.BOX))
+        boxes, _ = self.rapid.auto_text_det(np.ascontiguousarray(small))
+        if boxes is None or not len(boxes):
+            return None, None
+        boxes = [np.asarray(b, dtype=np.float32) / scale for b in boxes]
+        lines, _ = self.rapid.text_rec(self.rapid.get_crop_img_list(bgr, boxes))
+        found = zip(boxes, lines, strict=True)
+        return [[b.tolist(), text, score] for b, (text, score) in found], None
 
 
 def read_text(engine: Any, image: np.ndarray, min_score: float) -> list[tuple[str, float, tuple]]:
