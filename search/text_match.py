@@ -8,12 +8,11 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vidseek.core.catalog.text_index import CJK_RANGES
+
 _WORD = re.compile(r"\w+")
 _QUOTED = re.compile(r'"([^"]*)"')
-# Han, kana, Hangul and CJK punctuation: scripts written without spaces between words.
-_CJK = re.compile(
-    r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
-)
+_CJK = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in CJK_RANGES) + "]")
 
 
 def fold(text: str) -> str:

@@ -194,3 +194,23 @@ def test_an_exact_match_cut_by_the_limit_is_still_found_and_scored_alike(library
     assert len(hits) == 5 and hits[0].text == exact.text and hits[0].exact
     assert not any(h.exact for h in hits[1:])
     assert hits[0].score < hits[1].score  # same ranking function: the long span scores lower
+
+
+def test_only_spans_with_cjk_text_are_trigram_indexed(tmp_path) -> None:
+    """SQLite (PostgreSQL's trigram GIN index covers every row): the trigram table holds the
+    spans a CJK query can match, and follows them through replace and delete."""
+    lib = Library.open(tmp_path / "lib")
+    lib.bind_model(MODEL)
+    vid = lib.commit_video(make_commit("/videos/a.mp4", seed=1)).id
+
+    def indexed() -> int:
+        with lib.catalog.engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM text_spans_trigram_docsize")).scalar()
+
+    lib.catalog.replace_text_spans(vid, "ocr", [*OCR, *[TextSpan("ocr", 0, 1, "Latin")] * 3])
+    assert indexed() == len(OCR) == 2
+    lib.catalog.replace_text_spans(vid, "ocr", [TextSpan("ocr", 0, 1, "東京 Tokyo")])
+    assert indexed() == 1 and len(search_keywords(lib, "東京")) == 1
+    lib.remove_video(vid)
+    assert indexed() == 0
+    lib.close()

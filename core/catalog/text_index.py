@@ -3,7 +3,8 @@ database itself, so a span and its index entries commit (or vanish) in one trans
 
 SQLite: two external-content FTS5 tables filled by triggers on ``text_spans``:
 ``text_spans_fts`` (unicode61, diacritics removed: words, case and accents folded, BM25) and
-``text_spans_trigram`` (trigram: substrings, for Chinese and Japanese, which have no spaces).
+``text_spans_trigram`` (trigram: substrings, for Chinese and Japanese, which have no spaces;
+only spans with CJK text, through the view ``text_spans_cjk``).
 PostgreSQL: GIN indexes on expressions of ``text`` (no extra column to keep in sync):
 ``to_tsvector('simple', vidseek_fold(text))`` for words, and ``vidseek_fold(text)
 gin_trgm_ops`` for substrings when the ``pg_trgm`` extension can be created (else substring
@@ -31,9 +32,23 @@ def tsvector(column: str = "text") -> str:
     return f"to_tsvector('simple'::regconfig, {FOLD_FUNCTION}({column}))"
 
 
+# Han, kana, Hangul, CJK punctuation and full-width forms: scripts written without spaces.
+CJK_RANGES = (
+    (0x3000, 0x30FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7AF),
+    (0xF900, 0xFAFF),
+    (0xFF00, 0xFFEF),
+)
+CJK_SPANS = "text_spans_cjk"  # the spans holding any of them: what the trigram table indexes
+_HAS_CJK = "GLOB '*[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in CJK_RANGES) + "]*'"
+
+# table, tokenizer, content (a view for the trigram table), the rows it holds (a condition
+# on the span's text, or None for all).
 _SQLITE_TABLES = (
-    (WORDS_TABLE, "unicode61 remove_diacritics 2"),
-    (TRIGRAM_TABLE, "trigram"),
+    (WORDS_TABLE, "unicode61 remove_diacritics 2", "text_spans", None),
+    (TRIGRAM_TABLE, "trigram", CJK_SPANS, _HAS_CJK),
 )
 # Latin-1 Supplement through Latin Extended-B, Greek, Cyrillic.
 _FOLD_RANGES = ((0x41, 0x5A), (0xC0, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF))
@@ -68,10 +83,15 @@ def create_text_index(conn: Connection) -> None:
 
 
 def _create_sqlite(conn: Connection) -> None:
-    for table, tokenizer in _SQLITE_TABLES:
+    """Words of every span; trigrams only of spans with CJK text (the only ones a CJK
+    query can match; trigram-indexing every span would cost 4x the writes)."""
+    conn.exec_driver_sql(
+        f"CREATE VIEW {CJK_SPANS} AS SELECT id, text FROM text_spans WHERE text {_HAS_CJK}"
+    )
+    for table, tokenizer, content, _ in _SQLITE_TABLES:
         try:
             conn.exec_driver_sql(
-                f"CREATE VIRTUAL TABLE {table} USING fts5(text, content='text_spans', "
+                f"CREATE VIRTUAL TABLE {table} USING fts5(text, content='{content}', "
                 f"content_rowid='id', tokenize='{tokenizer}')"
             )
         except DBAPIError as exc:
@@ -79,13 +99,8 @@ def _create_sqlite(conn: Connection) -> None:
                 f"this Python's SQLite ({conn.dialect.dbapi.sqlite_version}) lacks FTS5 with the "
                 f"{tokenizer.split()[0]} tokenizer (SQLite 3.34 or newer has it): {exc.orig}"
             ) from exc
-    inserts = "".join(
-        f"INSERT INTO {t}(rowid, text) VALUES (new.id, new.text);" for t, _ in _SQLITE_TABLES
-    )
-    deletes = "".join(
-        f"INSERT INTO {t}({t}, rowid, text) VALUES ('delete', old.id, old.text);"
-        for t, _ in _SQLITE_TABLES
-    )
+    inserts = "".join(_trigger_row(t, "new", where) for t, _, _, where in _SQLITE_TABLES)
+    deletes = "".join(_trigger_row(t, "old", where) for t, _, _, where in _SQLITE_TABLES)
     conn.exec_driver_sql(
         f"CREATE TRIGGER text_spans_ai AFTER INSERT ON text_spans BEGIN {inserts} END"
     )
@@ -95,8 +110,16 @@ def _create_sqlite(conn: Connection) -> None:
     conn.exec_driver_sql(
         f"CREATE TRIGGER text_spans_au AFTER UPDATE ON text_spans BEGIN {deletes}{inserts} END"
     )
-    for table, _ in _SQLITE_TABLES:  # spans stored before this migration
+    for table, *_ in _SQLITE_TABLES:  # spans stored before this migration
         conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+
+
+def _trigger_row(table: str, row: str, where: str | None) -> str:
+    """Add (``new``) or remove (``old``) one span's entry, if the table holds that span."""
+    command = f"'delete', {row}.id, {row}.text" if row == "old" else f"{row}.id, {row}.text"
+    columns = f"{table}, rowid, text" if row == "old" else "rowid, text"
+    condition = f" WHERE {row}.text {where}" if where else ""
+    return f"INSERT INTO {table}({columns}) SELECT {command}{condition};"
 
 
 def _create_postgres(conn: Connection) -> None:
@@ -139,7 +162,7 @@ def text_index_problems(conn: Connection) -> list[str]:
     if conn.dialect.name != "sqlite":
         return []
     problems = []
-    for table, _ in _SQLITE_TABLES:
+    for table, *_ in _SQLITE_TABLES:
         try:
             with conn.begin_nested():
                 conn.exec_driver_sql(
@@ -154,7 +177,7 @@ def text_index_problems(conn: Connection) -> list[str]:
 def rebuild_text_index(conn: Connection) -> None:
     """Rebuild the keyword index from ``text_spans`` (the source of truth)."""
     if conn.dialect.name == "sqlite":
-        for table, _ in _SQLITE_TABLES:
+        for table, *_ in _SQLITE_TABLES:
             conn.exec_driver_sql(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
     elif conn.dialect.name == "postgresql":
         conn.execute(text("REINDEX TABLE text_spans"))
