@@ -62,6 +62,9 @@ def test_video_pages_through_the_searcher(tmp_path: Path):
 
 
 def run(library: Path, *args: str):
+    """The CLI with no confidence cut-off: these tests group whole ranked windows."""
+    if args and args[0] == "search":
+        args = (*args, "--min-confidence", "0")
     return CliRunner().invoke(cli, ["--library", str(library), *args], catch_exceptions=False)
 
 
