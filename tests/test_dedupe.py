@@ -181,3 +181,22 @@ def test_slides_held_through_compression_are_still_skipped(tmp_path: Path) -> No
     fake = Fake()
     FrameDeduper(fake).encode_images(list(frames))
     assert fake.calls == [2]
+
+
+def test_ocr_reads_a_slide_again_when_its_small_text_changed() -> None:
+    """OCR's own change test (indexer/ocr.py) must not take slide B for slide A either."""
+    from vidseek.indexer.ocr import OcrOptions, ocr_frames
+
+    reads: list[int] = []
+
+    def engine(bgr: np.ndarray) -> tuple[list, None]:  # "reads" three lines where they are
+        reads.append(1)
+        box = lambda i: [[100, 200 + 40 * i], [700, 200 + 40 * i], [700, 228 + 40 * i],  # noqa: E731
+                         [100, 228 + 40 * i]]  # fmt: skip
+        return [[box(i), f"read {len(reads)} line {i}", 0.99] for i in range(3)], None
+
+    a, b = slide(SLIDE_A), slide(SLIDE_B)
+    frames = [(float(t), a if t < 5 else b) for t in range(10)]
+    spans, runs = ocr_frames(frames, 10.0, OcrOptions(), engine=engine)
+    assert runs == 2
+    assert {(s.start, s.end) for s in spans} == {(0.0, 5.0), (5.0, 10.0)}
