@@ -11,12 +11,14 @@ pins it.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 CHANGE_SIMILARITY = 0.8  # frames of a run this unlike each other show a change of picture
 MAX_OFFSETS = 64  # offsets tried per pair, the most voted for
+BLOCK = 4_000_000  # frame pairs compared at once (16 MB of float32)
 
 
 @dataclass(frozen=True)
@@ -57,20 +59,19 @@ def align(
     or None when no two frames are ``min_similarity`` alike."""
     if not len(ta) or not len(tb):
         return None
-    sims = va @ vb.T
-    ii, jj = np.nonzero(sims >= min_similarity)
-    if not len(ii):
+    offsets = _voted_offsets(ta, va, tb, vb, min_similarity)
+    if not len(offsets):
         return None
     step_a = frame_step(ta)
     tolerance = 0.5 * max(step_a, frame_step(tb)) + 1e-6
     best: tuple[float, float, int, int, float] | None = None  # duration, mean, first, last, d
-    for d in _voted_offsets(tb[jj] - ta[ii]):
+    for d in offsets:
         target = ta + d
         hi = np.minimum(np.searchsorted(tb, target), len(tb) - 1)
         lo = np.maximum(hi - 1, 0)
         j = np.where(np.abs(tb[lo] - target) <= np.abs(tb[hi] - target), lo, hi)
         near = np.abs(tb[j] - target) <= tolerance
-        frame_sims = np.where(near, sims[np.arange(len(ta)), j], -1.0)
+        frame_sims = np.where(near, np.einsum("ij,ij->i", va, vb[j]), -1.0)
         run = _longest_run(np.flatnonzero(frame_sims >= min_similarity))
         if run is None:
             continue
@@ -84,7 +85,8 @@ def align(
     if best is None:
         return None
     _, mean, first, last, d = best
-    run_vectors = va[first : last + 1]
+    picked = np.unique(np.linspace(first, last, min(last - first + 1, 256)).astype(np.int64))
+    run_vectors = va[picked]  # a long run is judged on 256 of its frames
     changes = bool((run_vectors @ run_vectors.T).min() < CHANGE_SIMILARITY)
     return Alignment(
         offset=d,
@@ -96,13 +98,21 @@ def align(
     )
 
 
-def _voted_offsets(offsets: np.ndarray) -> np.ndarray:
-    """The ``MAX_OFFSETS`` offsets most alike frame pairs vote for (a long static shot votes
-    for thousands: trying each would cost frames x offsets)."""
-    values, votes = np.unique(np.round(offsets, 3), return_counts=True)
-    if len(values) <= MAX_OFFSETS:
-        return values
-    return values[np.argsort(-votes, kind="stable")[:MAX_OFFSETS]]
+def _voted_offsets(
+    ta: np.ndarray, va: np.ndarray, tb: np.ndarray, vb: np.ndarray, min_similarity: float
+) -> np.ndarray:
+    """The ``MAX_OFFSETS`` offsets most pairs of alike frames vote for (a long static shot
+    votes for thousands: trying each would cost frames x offsets). The similarity matrix is
+    taken a block of rows at a time, so two long videos never hold it whole."""
+    votes: Counter[float] = Counter()
+    rows = max(1, BLOCK // max(len(tb), 1))
+    for start in range(0, len(ta), rows):
+        block = va[start : start + rows] @ vb.T
+        r, c = np.nonzero(block >= min_similarity)
+        values, counts = np.unique(np.round(tb[c] - ta[r + start], 3), return_counts=True)
+        votes.update(dict(zip(values.tolist(), counts.tolist(), strict=True)))
+    ranked = sorted(votes.items(), key=lambda item: (-item[1], item[0]))[:MAX_OFFSETS]
+    return np.array(sorted(d for d, _ in ranked), dtype=np.float64)
 
 
 def _longest_run(matched: np.ndarray) -> tuple[int, int] | None:

@@ -46,6 +46,15 @@ def test_a_long_copy_aligns_from_the_most_voted_offsets():
     assert found is not None and found.offset == -17.0 and found.a_end == 600.0
 
 
+def test_two_hour_videos_align_within_bounded_memory():
+    rng = np.random.default_rng(5)
+    a = fake_video(rng, 7200)
+    b = join(fake_video(rng, 60), copy_of(rng, a, 1000, 1600))
+    found = align(*frames(a), *frames(b), 0.9)
+    assert found is not None and found.offset == -940.0
+    assert (found.a_start, found.a_end) == (1000.0, 1600.0) and found.changes
+
+
 def test_unlike_videos_do_not_align():
     rng = np.random.default_rng(2)
     assert align(*frames(fake_video(rng, 15)), *frames(fake_video(rng, 15)), 0.9) is None
