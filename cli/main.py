@@ -26,7 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "search": (
         "vidseek.cli.commands_search:search_command",
-        "Search the library by TEXT (any language the model knows) or by --image.",
+        "Search the library by TEXT (any language the model knows) or by --image (with TEXT: "
+        "the image moved by the text).",
     ),
     "similar": (
         "vidseek.cli.commands_similar:similar_command",

@@ -19,16 +19,20 @@ class IsoDate(click.ParamType):
 
     name = "DATE"
 
+    def __init__(self, end_of_day: bool = False) -> None:
+        self.end_of_day = end_of_day  # "before DAY" includes that day
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
         if isinstance(value, float):
             return value
         try:
-            return to_epoch(str(value))
+            return to_epoch(str(value), end_of_day=self.end_of_day)
         except QueryError as exc:
             self.fail(str(exc), param, ctx)
 
 
 SECONDS = click.FloatRange(min=0.0)
+BEFORE = IsoDate(end_of_day=True)  # "before a day" includes that day
 PIXELS = click.IntRange(min=0)
 _OPTIONS = [
     click.option("--min-duration", type=SECONDS, metavar="S", help="Only videos S s or longer."),
@@ -38,14 +42,14 @@ _OPTIONS = [
     click.option("--min-height", type=PIXELS, metavar="PX", help="Only videos at least this high."),
     click.option("--max-height", type=PIXELS, metavar="PX", help="Only videos at most this high."),
     click.option("--modified-after", type=IsoDate(), help="Only files modified on or after DATE."),
-    click.option("--modified-before", type=IsoDate(), help="Only files modified by DATE."),
+    click.option("--modified-before", type=BEFORE, help="Only files modified by DATE."),
     click.option(
         "--created-after",
         type=IsoDate(),
         help="Only videos whose container says they were made on or after DATE "
         "(its creation_time tag; videos without one never match).",
     ),
-    click.option("--created-before", type=IsoDate(), help="Only videos made on or before DATE."),
+    click.option("--created-before", type=BEFORE, help="Only videos made by DATE."),
     click.option(
         "--language",
         "languages",

@@ -61,9 +61,11 @@ def videos_under(library: Library, prefixes: Iterable[str]) -> set[int]:
     return found
 
 
-def to_epoch(value: float | int | str | date | datetime) -> float:
+def to_epoch(value: float | int | str | date | datetime, end_of_day: bool = False) -> float:
     """Unix seconds from a number, a ``date``/``datetime`` or an ISO 8601 string
-    (``2024-05-01`` or ``2024-05-01T12:00:00+02:00``); a date or time without a zone is UTC."""
+    (``2024-05-01`` or ``2024-05-01T12:00:00+02:00``); a date or time without a zone is UTC.
+    A day without a time is its first instant, or with ``end_of_day`` its last (so "before
+    2024-05-01" includes that day)."""
     if isinstance(value, bool):
         raise QueryError("a date is an ISO 8601 string or Unix seconds, not true or false")
     if isinstance(value, int | float):
@@ -72,14 +74,22 @@ def to_epoch(value: float | int | str | date | datetime) -> float:
             raise QueryError("a date in Unix seconds must be a finite number")
         return seconds
     if isinstance(value, str):
+        if len(value.strip()) == 10:  # a day, not a time
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                pass  # said below
+    if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise QueryError(
                 f"not an ISO 8601 date: {value!r} (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)"
             ) from None
-    if not isinstance(value, datetime):  # a date: its midnight, UTC
+    if not isinstance(value, datetime):  # a day: its first (or last) instant, UTC
         value = datetime(value.year, value.month, value.day)
+        if end_of_day:
+            value = value.replace(hour=23, minute=59, second=59, microsecond=999_999)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     try:
@@ -186,7 +196,8 @@ def split_video_filter(
         raise QueryError("give video_filter or its fields, not both")
     for name in DATE_FIELDS:
         if name in given:
-            given[name] = to_epoch(given[name])  # type: ignore[arg-type]
+            end = name.endswith("_before")  # a day includes its last instant
+            given[name] = to_epoch(given[name], end_of_day=end)  # type: ignore[arg-type]
     if isinstance(given.get("languages"), str):
         given["languages"] = (given["languages"],)
     elif "languages" in given:

@@ -164,6 +164,11 @@ def test_bad_filters_are_query_errors():
         VideoFilter(languages="en").validate()  # type: ignore[arg-type]
     assert to_epoch("2020-01-01") == JAN_2020 == to_epoch(datetime(2020, 1, 1))
     assert to_epoch("2020-01-01T02:00:00+02:00") == JAN_2020
+    assert to_epoch("2019-12-31", end_of_day=True) == JAN_2020 - 1e-6
+    assert to_epoch(date(2019, 12, 31), end_of_day=True) == JAN_2020 - 1e-6
+    # "before a day" includes the whole day
+    assert split_video_filter({"modified_before": "2019-12-31"})[1].modified_before < JAN_2020
+    assert split_video_filter({"modified_before": "2020-01-01"})[1].modified_before > JAN_2020
 
 
 def test_the_creation_time_tag(tmp_path):
