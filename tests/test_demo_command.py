@@ -64,7 +64,12 @@ def test_demo_generates_indexes_and_finds_each_example(tmp_path: Path) -> None:
     found = examples(out)
     assert {q["lang"] for q, _ in found} == LANGUAGES, out
     for query, results in found:
-        assert [int(r["rank"]) for r in results] == [1, 2, 3], (query.group(0), out)
+        # up to 3: moments below the model's confidence cut-off are not shown
+        ranks = [int(r["rank"]) for r in results]
+        assert 1 <= len(ranks) <= 3 and ranks == list(range(1, len(ranks) + 1)), (
+            query.group(0),
+            out,
+        )
         answer = videos_dir / query["video"]
         assert answer in videos, query.group(0)
         start, end = seconds(query["start"]), seconds(query["end"])
