@@ -108,7 +108,7 @@ def _speaking_videos(folder: Path, n: int, seed: int) -> list[Path]:
     if len(paths) < n:
         click.echo(f"generating {n} speaking demo videos in {folder} …")
         paths = generate_speaking_library(  # seed + 1: scenes other than the silent videos'
-            folder, n, seed=seed + 1, size=(960, 540), duration=(14.0, 20.0)
+            folder, n, seed=seed + 1, size=(960, 540), duration=(12.0, 16.0)
         )
     return paths[:n]
 
