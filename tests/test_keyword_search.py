@@ -74,6 +74,13 @@ def test_cli_in_restricts_the_evidence(spoken) -> None:
     assert visual["results"] and all(r["matched"] == ["visual"] for r in visual["results"])
     bad = run(home, "search", "keeper", "--in", "speech,smell")
     assert bad.exit_code == 2 and "smell" in bad.output
+    batch = CliRunner().invoke(
+        cli,
+        ["--library", str(home), "--model", MODEL, "search", "--batch", "-", "--in", "ocr"],
+        input="keeper\nlighthouse\n",
+    )
+    lines = [json.loads(line) for line in batch.output.splitlines()]
+    assert [[r["video_id"] for r in line["results"]] for line in lines] == [[ids[2]], []]
 
 
 def test_cli_table_shows_the_evidence_and_the_words(spoken) -> None:
