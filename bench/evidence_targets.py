@@ -60,18 +60,20 @@ class Score:
         return self.hits / self.total if self.total else 0.0
 
 
-def queries(paths: list[Path], seed: int) -> list[Query]:
-    """The target queries for the ground truth of ``paths`` (``<path>.json``)."""
+def queries(paths: list[Path], seed: int, phrases: int = 1) -> list[Query]:
+    """The target queries for the ground truth of ``paths`` (``<path>.json``): ``phrases``
+    random phrases per narrated sentence, each sign, each cue in each language."""
     rng = random.Random(seed)
     out = []
     for path in paths:
         truth = json.loads(Path(f"{path}.json").read_text("utf-8"))
         for line in truth["narration"]:
             words = line["words"]
-            n = rng.randint(3, min(6, len(words)))
-            first = rng.randint(0, len(words) - n)
-            text = " ".join(w[2] for w in words[first : first + n])
-            out.append(Query("speech", text, path.name, words[first][0], words[first][0]))
+            for _ in range(phrases):
+                n = rng.randint(3, min(6, len(words)))
+                first = rng.randint(0, len(words) - n)
+                text = " ".join(w[2] for w in words[first : first + n])
+                out.append(Query("speech", text, path.name, words[first][0], words[first][0]))
         for sign in truth["on_screen"]:
             out.append(Query("ocr", sign["text"], path.name, sign["start"], sign["end"],
                              sign["language"]))  # fmt: skip
@@ -113,6 +115,7 @@ def run(
     size: tuple[int, int],
     all_modalities: bool = False,
     duration: tuple[float, float] = (20.0, 30.0),
+    phrases: int = 1,
 ) -> dict[str, object]:
     """Generate, index with all evidence, score; the summary as a dict."""
     videos = folder / "videos"
@@ -123,7 +126,7 @@ def run(
         report = library.index([videos], evidence=("speech", "subtitles", "ocr"))
         wall = time.perf_counter() - t0
         failed = [o for o in report.outcomes if o.status not in ("indexed", "unchanged")]
-        all_queries = queries(paths, seed)
+        all_queries = queries(paths, seed, phrases)
         scores = score(library, all_queries)
         loose = score(library, all_queries, modalities=False) if all_modalities else {}
     stages = {k: round(v, 2) for k, v in report.stages.items()}
@@ -174,13 +177,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7001, help="held out: never used in tests")
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--all-modalities", action="store_true")
+    parser.add_argument("--phrases", type=int, default=1, help="spoken phrases per sentence")
     parser.add_argument("--keep", type=Path, help="work here (kept) instead of a temp folder")
     args = parser.parse_args()
     print_machine()
     w, h = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
-        summary = run(folder, args.videos, args.seed, (w, h), args.all_modalities)
+        summary = run(folder, args.videos, args.seed, (w, h), args.all_modalities,
+                      phrases=args.phrases)  # fmt: skip
     summary["met"] = met(summary)
     for key in ("top1", "counts", "top1_all_modalities", "x_real_time", "stages_share", "met"):
         print(f"{key}: {summary[key]}")
