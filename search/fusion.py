@@ -25,8 +25,9 @@ import numpy as np
 
 from vidseek.core.errors import QueryError
 from vidseek.core.library import Library
-from vidseek.core.types import EVIDENCE_KINDS, Clip
+from vidseek.core.types import EVIDENCE_KINDS, Clip, Hit
 from vidseek.search.clips import cap_per_video
+from vidseek.search.exclusion import NegativeFilter
 from vidseek.search.filters import allowed_videos
 from vidseek.search.keyword import KeywordHit, search_keywords
 from vidseek.search.query import SearchOptions, search_vector
@@ -99,9 +100,27 @@ def search_all(
         return visual
     visual_vector = vector if "visual" in modalities else None
     clips = fuse(visual, hits, rule, _LibraryLookups(library, visual_vector), text_weight)
+    if negatives and visual_vector is not None:
+        clips = _without_negatives(library, visual_vector, negatives, clips)
     if options.per_video is not None:
         clips = cap_per_video(clips, options.per_video)
     return clips[: options.k]
+
+
+def _without_negatives(
+    library: Library, vector: np.ndarray, negatives: Sequence[object], clips: list[Clip]
+) -> list[Clip]:
+    """Moments found by their words alone, less those whose pictures all show what the
+    query excludes (the visual search already left those out of its own)."""
+    shows = NegativeFilter(library, vector, negatives)  # type: ignore[arg-type]
+
+    def kept(clip: Clip) -> bool:
+        if "visual" in clip.matched or not clip.segment_ids:
+            return True
+        hits = [Hit(s, clip.video_id, clip.start, clip.end, 0.0) for s in clip.segment_ids]
+        return bool(shows(hits))
+
+    return [c for c in clips if kept(c)]
 
 
 @dataclass

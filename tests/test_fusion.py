@@ -185,3 +185,19 @@ def test_the_moment_takes_the_spoken_words_time_over_a_cue_saying_the_same() -> 
     (first, *_) = fuse(VISUAL, [cue, said])
     assert first.matched == ["visual", "speech", "subtitle"]
     assert (first.start, first.snippet["kind"], first.snippet["start"]) == (4.6, "speech", 4.6)
+
+
+def test_a_moment_found_by_its_words_is_left_out_when_it_shows_what_is_excluded(library) -> None:
+    from vidseek.search.exclusion import Negative
+
+    options = SearchOptions(k=3)
+    seen = {s for c in search_vector(library, QUERY, options) for s in c.segment_ids}
+    unseen = next(s for v in library.videos() for s in library.segments(v.id) if s.id not in seen)
+    span = TextSpan("ocr", unseen.start, unseen.end, "EXIT")
+    library.catalog.replace_text_spans(unseen.video_id, "ocr", [span])
+    found = [c for c in search_all(library, "exit", QUERY, options) if c.snippet]
+    assert [(c.video_id, c.matched) for c in found] == [(unseen.video_id, ["ocr"])]
+    (_, shown), *_ = library.catalog.segment_vectors(MODEL.dim, ids=found[0].segment_ids)
+    excluded = [Negative(alone=shown[0])]  # what that moment's picture shows
+    again = search_all(library, "exit", QUERY, options, excluded)
+    assert not [c for c in again if c.snippet] and len(again) == 3
