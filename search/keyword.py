@@ -108,19 +108,34 @@ class _Scope:
     limit: int
     span_ids: tuple[int, ...] | None = None  # only these spans
 
-    def where(self) -> tuple[str, dict[str, Any]]:
+    def where(self, dialect: str) -> tuple[str, dict[str, Any]]:
         sql = " AND v.status = 'indexed' AND s.kind IN :kinds"
         params: dict[str, Any] = {"kinds": list(self.kinds), "limit": self.limit}
         if self.span_ids is not None:
             sql += " AND s.id IN :span_ids"
             params["span_ids"] = list(self.span_ids)
         if self.video_ids is not None:
-            sql += " AND s.video_id IN :video_ids"
-            params["video_ids"] = sorted(int(v) for v in self.video_ids)
+            sql += f" AND s.video_id IN {_id_list(dialect, 'video_ids')}"
+            params["video_ids"] = _ids_param(dialect, self.video_ids)
         if self.exclude:
-            sql += " AND s.video_id NOT IN :exclude"
-            params["exclude"] = sorted(int(v) for v in self.exclude)
+            sql += f" AND s.video_id NOT IN {_id_list(dialect, 'exclude')}"
+            params["exclude"] = _ids_param(dialect, self.exclude)
         return sql, params
+
+
+def _id_list(dialect: str, name: str) -> str:
+    """Any number of ids as one parameter (a path prefix may allow more videos than a
+    statement may have parameters)."""
+    if dialect == "sqlite":
+        return f"(SELECT value FROM json_each(:{name}))"
+    if dialect == "postgresql":
+        return f"(SELECT unnest(CAST(:{name} AS BIGINT[])))"
+    return f":{name}"  # expanded by SQLAlchemy
+
+
+def _ids_param(dialect: str, ids: Collection[int]) -> object:
+    values = sorted(int(v) for v in ids)
+    return json.dumps(values) if dialect == "sqlite" else values
 
 
 def _rows(conn: Connection, query: KeywordQuery, scope: _Scope) -> list[tuple[Sequence, float]]:
@@ -179,7 +194,7 @@ def _fts_query(query: KeywordQuery) -> str:
 def _sqlite_match(
     conn: Connection, table: str, match: str, scope: _Scope
 ) -> list[tuple[Sequence, float]]:
-    where, params = scope.where()
+    where, params = scope.where(conn.dialect.name)
     sql = (
         f"SELECT {_COLUMNS}, -bm25({table}) AS score FROM {table} "
         f"JOIN text_spans AS s ON s.id = {table}.rowid JOIN videos AS v ON v.id = s.video_id "
@@ -194,7 +209,7 @@ def _postgres_match(
 ) -> list[tuple[Sequence, float]]:
     """Spans holding every word and phrase (``whole``: the whole query, word for word),
     ranked by ``ts_rank_cd`` normalised by length."""
-    where, params = scope.where()
+    where, params = scope.where(conn.dialect.name)
     if whole:
         tsquery = _tsquery("phraseto", "phrase")
         params["phrase"] = " ".join(query.all_words)
@@ -226,7 +241,7 @@ def _substring_scan(
     """Spans containing every piece: LIKE (pg_trgm-indexed on PostgreSQL, where both sides
     are folded; a scan elsewhere, where LIKE folds ASCII case only). Score: the share of the
     span's text the pieces cover, so short spans that are mostly the query come first."""
-    where, params = scope.where()
+    where, params = scope.where(conn.dialect.name)
     pieces = query.substrings
     folded = conn.dialect.name == "postgresql"
     column = "vidseek_fold(s.text)" if folded else "s.text"
@@ -253,7 +268,7 @@ def _escape_like(piece: str) -> str:
 
 def _expanding(sql: str, params: dict[str, Any]):
     names = ("kinds", "video_ids", "exclude", "span_ids")
-    lists = [bindparam(k, expanding=True) for k in names if k in params]
+    lists = [bindparam(k, expanding=True) for k in names if f"IN :{k}" in sql]
     return text(sql).bindparams(*lists)
 
 
