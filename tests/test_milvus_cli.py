@@ -40,7 +40,9 @@ def run(*args: str) -> dict | list:
 
 def top_clips(home, store: str | None, query: str) -> list[tuple]:
     extra = ["--vector-store", store] if store else []
-    out = run("search", query, "--json", "-k", "5", "--library", str(home), *extra)
+    # the same ranking from both stores is what counts here, so no confidence cut-off
+    args = ["search", query, "--json", "-k", "5", "--min-confidence", "0", "--library", str(home)]
+    out = run(*args, *extra)
     clips = out["results"] if isinstance(out, dict) else out
     return [(c["video_id"], c["start"], c["end"], round(c["score"], 4)) for c in clips]
 
