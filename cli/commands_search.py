@@ -329,7 +329,7 @@ def print_page(page: Page[Clip] | Page[VideoGroup]) -> None:
         else:
             click.echo(
                 f"{rank:3d}  {item.score:6.3f}  {_span(item)}  {item.path}  (video {item.video_id})"
-                f"{_evidence_note(item)}"
+                f"{_evidence_note(item)}{_confidence_note(item)}"
             )
             if item.snippet:
                 click.echo(f"     {_snippet_line(item.snippet)}")
@@ -337,6 +337,12 @@ def print_page(page: Page[Clip] | Page[VideoGroup]) -> None:
                 click.echo(f"     copy   {_span(copy)}  {copy.path}  (video {copy.video_id})")
     if page.next_offset is not None:
         click.echo(f"more: --offset {page.next_offset}")
+
+
+def _confidence_note(clip: Clip) -> str:
+    if clip.confidence is None:
+        return ""
+    return f"  {clip.confidence_level} confidence {clip.confidence:.2f}"
 
 
 def _evidence_note(clip: Clip) -> str:
