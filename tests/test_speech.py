@@ -146,7 +146,7 @@ def test_a_multilingual_model_labels_each_window_with_its_language(monkeypatch) 
     assert fake.detected == 2  # once per 30-s window, not per sentence
     options = fake.asked[0]
     assert options["multilingual"] and options["language"] is None
-    assert options["vad_filter"] and options["word_timestamps"] and options["without_timestamps"]
+    assert options["vad_filter"] and options["word_timestamps"]
 
 
 def test_without_faster_whisper_the_message_says_what_to_install(monkeypatch) -> None:
