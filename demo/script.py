@@ -21,7 +21,6 @@ from vidseek.demo.vocabulary import (
     EN_VERBS,
     OTHER,
 )
-from vidseek.demo.world import LANGUAGES
 
 
 @dataclass
@@ -69,7 +68,3 @@ def sign_text(decks: Decks, lang: str) -> str:
     first = decks.deal(f"{lang}:sign", words)
     second = decks.deal(f"{lang}:sign", words)
     return f"{first}{second}" if lang == "zh" else f"{first} {second}"
-
-
-def subtitle_languages() -> tuple[str, ...]:
-    return LANGUAGES

@@ -26,7 +26,7 @@ import numpy as np
 from vidseek.demo.render import _shape_mask
 from vidseek.demo.script import Decks, english_sentence, other_sentence, sign_text
 from vidseek.demo.signs import Sign, draw
-from vidseek.demo.speech import speak
+from vidseek.demo.speech import Speech, speak
 from vidseek.demo.subtitles import Cue, EmbeddedTracks, srt, webvtt
 from vidseek.demo.world import LANGUAGES, RGB, Scene, random_scenes
 
@@ -62,11 +62,11 @@ def write_speaking_video(
     to ``<path>.json``. ``subtitles``: "embedded", "sidecar", "both" or "none"."""
     path = Path(path)
     container, audio_codec = CONTAINERS[path.suffix.lstrip(".").lower()]
-    lines, signs, cues = _script(scenes, decks, sign_languages)
+    lines, voices, signs, cues = _script(scenes, decks, sign_languages)
     plates = [draw(s, width, height) for s in signs]
     signs = [placed for _, placed in plates]
     rate = 22050 if audio_codec == "aac" else 48000
-    audio = _soundtrack(lines, scenes[-1].end, rate)
+    audio = _soundtrack(lines, voices, scenes[-1].end, rate)
     with av.open(str(path), "w", format=container) as out:
         video = out.add_stream("libx264" if container == "matroska" else "libvpx-vp9",
                                rate=Fraction(fps).limit_denominator(1001))  # fmt: skip
@@ -157,8 +157,9 @@ def generate_speaking_library(
 
 def _script(
     scenes: list[Scene], decks: Decks, sign_languages: tuple[str, ...]
-) -> tuple[list[SpokenLine], list[Sign], dict[str, list[Cue]]]:
+) -> tuple[list[SpokenLine], list[Speech], list[Sign], dict[str, list[Cue]]]:
     lines: list[SpokenLine] = []
+    voices: list[Speech] = []
     signs: list[Sign] = []
     cues: dict[str, list[Cue]] = {lang: [] for lang in LANGUAGES}
     for i, scene in enumerate(scenes):
@@ -170,20 +171,22 @@ def _script(
         words = [(round(start + a, 3), round(start + b, 3), w) for a, b, w in speech.words]
         end = words[-1][1] if words else round(start + speech.duration, 3)
         lines.append(SpokenLine(start, end, text, words))
+        voices.append(speech)
         lang = sign_languages[i % len(sign_languages)]
         kind = "sign" if i % 2 == 0 else "caption"
         signs.append(Sign(scene.start, scene.end, sign_text(decks, lang), lang, kind))
         cues["en"].append(Cue(start, end, text))
         for other in LANGUAGES[1:]:
             cues[other].append(Cue(start, end, other_sentence(decks, other)))
-    return lines, signs, cues
+    return lines, voices, signs, cues
 
 
-def _soundtrack(lines: list[SpokenLine], duration: float, rate: int) -> np.ndarray:
+def _soundtrack(
+    lines: list[SpokenLine], voices: list[Speech], duration: float, rate: int
+) -> np.ndarray:
     """The narration as one float32 mono track of ``duration`` seconds at ``rate``."""
     track = np.zeros(math.ceil(duration * rate), dtype=np.float32)
-    for line in lines:
-        speech = speak(line.text)  # the same text and voice: the same samples
+    for line, speech in zip(lines, voices, strict=True):
         samples = speech.samples.astype(np.float32) / 32768
         if speech.sample_rate != rate:
             n = round(len(samples) * rate / speech.sample_rate)

@@ -142,3 +142,35 @@ def test_vidseek_demo_finds_a_spoken_phrase_and_a_sign(tmp_path: Path) -> None:
     assert query and top and top["kind"] == "ocr", lines[shown : shown + 2]
     assert top["video"] == query["video"]
     assert seconds(query["start"]) - 1e-6 <= seconds(top["start"]) <= seconds(query["end"])
+
+
+def test_the_same_seed_gives_the_same_world(tmp_path: Path) -> None:
+    from vidseek.demo.speaking import generate_speaking_library
+
+    def world(folder: Path) -> list[dict]:
+        paths = generate_speaking_library(folder, 2, seed=4, size=(320, 180), fps=2.0,
+                                          duration=(6.0, 6.0))  # fmt: skip
+        return [json.loads(Path(f"{p}.json").read_text("utf-8")) for p in paths]
+
+    first, again = world(tmp_path / "a"), world(tmp_path / "b")
+    assert _texts(first) == _texts(again)  # espeak-ng's word events may move by a millisecond
+    np.testing.assert_allclose(_times(first), _times(again), atol=0.01)
+    assert first[0]["subtitle_streams"] and not first[0]["subtitle_files"]  # even: embedded
+    assert first[1]["subtitle_files"] and not first[1]["subtitle_streams"]  # odd: sidecars
+    assert first[0]["narration"][0]["text"] != first[1]["narration"][0]["text"]
+
+
+def _texts(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _texts(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_texts(v) for v in value]
+    return None if isinstance(value, float) else value
+
+
+def _times(value: object) -> list[float]:
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _times(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _times(v)]
+    return [value] if isinstance(value, float) else []
