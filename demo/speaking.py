@@ -61,7 +61,13 @@ def write_speaking_video(
     """Write a speaking video for ``scenes`` to ``path`` (.mkv or .webm) and its ground truth
     to ``<path>.json``. ``subtitles``: "embedded", "sidecar", "both" or "none"."""
     path = Path(path)
-    container, audio_codec = CONTAINERS[path.suffix.lstrip(".").lower()]
+    suffix = path.suffix.lstrip(".").lower()
+    if suffix not in CONTAINERS or subtitles not in ("embedded", "sidecar", "both", "none"):
+        raise ValueError(
+            f"speaking videos are .mkv or .webm with subtitles embedded, sidecar, both or none; "
+            f"not {path.name!r} with {subtitles!r}"
+        )
+    container, audio_codec = CONTAINERS[suffix]
     lines, voices, signs, cues = _script(scenes, decks, sign_languages)
     plates = [draw(s, width, height) for s in signs]
     signs = [placed for _, placed in plates]
