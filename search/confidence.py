@@ -14,15 +14,19 @@ subtitles, on-screen text) keep their place whatever their visual confidence.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from vidseek.core.errors import QueryError
 from vidseek.core.library import Library
-from vidseek.core.types import Clip, Encoder
+from vidseek.core.types import Clip, Encoder, ModelIdentity
 from vidseek.search.calibration import Calibration, fallback_calibration, load_calibration
 
 RANDOM_WEIGHTS = "random"  # ModelIdentity.pretrained of a random-init model
@@ -83,10 +87,17 @@ class ConfidenceScorer:
         return self.encoder.identity.pretrained != RANDOM_WEIGHTS
 
     def prompt_vectors(self) -> np.ndarray:
+        """The reference prompts' vectors: embedded once per model and prompt list, then read
+        from the user cache (a CLI search would otherwise embed hundreds of prompts each time)."""
         with self._lock:
             if self._prompts is None:
-                vectors = self.encoder.encode_texts(list(self.calibration.prompts))
-                self._prompts = np.asarray(vectors, dtype=np.float32)
+                prompts = list(self.calibration.prompts)
+                path = prompt_cache_path(self.encoder.identity, prompts)
+                self._prompts = _read_vectors(path, len(prompts))
+                if self._prompts is None:
+                    vectors = self.encoder.encode_texts(prompts)
+                    self._prompts = np.asarray(vectors, dtype=np.float32)
+                    _write_vectors(path, self._prompts)
             return self._prompts
 
     def features(self, query: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -159,6 +170,34 @@ def segment_vectors(library: Library, ids: Collection[int]) -> dict[int, np.ndar
     for got, vectors in library.catalog.segment_vectors(model.dim, ids):
         out.update(zip((int(i) for i in got), vectors, strict=True))
     return out
+
+
+def prompt_cache_path(identity: ModelIdentity, prompts: Sequence[str]) -> Path:
+    from vidseek.core.models.export import cache_root
+
+    key = json.dumps([identity.to_json(), list(prompts)], ensure_ascii=False)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return cache_root() / "calibration" / f"prompts-{digest}.npy"
+
+
+def _read_vectors(path: Path, rows: int) -> np.ndarray | None:
+    try:
+        vectors = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return vectors.astype(np.float32) if vectors.ndim == 2 and len(vectors) == rows else None
+
+
+def _write_vectors(path: Path, vectors: np.ndarray) -> None:
+    """Best effort: a read-only or full cache only costs the next process the embedding."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as out:
+            np.save(out, vectors, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def _found_by_words(clip: Clip) -> bool:

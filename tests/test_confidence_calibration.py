@@ -150,3 +150,17 @@ def test_no_match_metrics():
     assert m["recall"] == pytest.approx(75.0)  # 3 of the 4 absent queries
     assert m["R@1 kept"] == pytest.approx(200 / 3)
     assert (m["n_absent"], m["n_present"]) == (4, 3)
+
+
+def test_prompt_vectors_are_embedded_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDSEEK_CACHE_DIR", str(tmp_path / "cache"))
+    first = ConfidenceScorer(PromptEncoder(), _calibration()).prompt_vectors()
+
+    class Refuses(PromptEncoder):
+        def encode_texts(self, texts):
+            raise AssertionError("embedded again")
+
+    again = ConfidenceScorer(Refuses(), _calibration()).prompt_vectors()
+    assert np.array_equal(first, again)
+    other = ConfidenceScorer(PromptEncoder(), _calibration(prompts=("c",))).prompt_vectors()
+    assert other.shape == (1, DIM)  # another prompt list is another cache entry
