@@ -284,9 +284,7 @@ class Session:
         choose_kinds(library.catalog, wanted, add=True)
         ids = None
         if paths is not None:
-            ids = sorted(
-                {i for p in paths for i in library.catalog.video_ids_under(_prefix(Path(p)))}
-            )
+            ids = sorted({i for p in paths for i in _video_ids(library, Path(p))})
         return add_evidence(library.catalog, wanted, options, ids)
 
     def text_spans(self, video_id: int, kind: str | None = None) -> list[TextSpan]:
@@ -370,7 +368,10 @@ def _with_kinds(options: IndexOptions | None, kinds: Sequence[str]) -> IndexOpti
     return replace(options, evidence=replace(options.evidence, kinds=parsed))
 
 
-def _prefix(path: Path) -> str:
-    """A folder's videos are those under ``folder/``; a file is its own prefix."""
-    full = str(path.expanduser().absolute())
-    return full.rstrip(os.sep) + os.sep if path.expanduser().is_dir() else full
+def _video_ids(library: Library, path: Path) -> list[int]:
+    """The videos at ``path``: a file's own row, or every row under a folder."""
+    full = path.expanduser().absolute()
+    if full.is_dir():
+        return library.catalog.video_ids_under(str(full).rstrip(os.sep) + os.sep)
+    record = library.catalog.find_by_path(str(full))
+    return [record.id] if record is not None else []
