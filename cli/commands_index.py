@@ -135,6 +135,11 @@ def index_command(
         return
     if not paths:
         raise click.UsageError("give the files or folders to index (or --add KINDS)")
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise click.BadParameter(
+            f"no such file or folder: {', '.join(missing)}", param_hint="PATHS"
+        )
     library = app.library()
     encoder = app.encoder()
     bar = TerminalProgress(False if log_json and progress is None else progress)
