@@ -47,7 +47,8 @@ NULL_PROMPTS = (
 class Calibration:
     """p(match) = sigmoid(w_score * score + w_margin * margin + intercept), where ``score`` is
     the moment's cosine similarity to the query and ``margin`` that score minus the best
-    similarity of the same moment to any of ``prompts`` (reference captions)."""
+    similarity of the same moment to any of ``prompts`` (reference captions) but those whose
+    text is within ``synonym_cosine`` of the query's."""
 
     model: dict[str, Any]  # the ModelIdentity this was fitted for (asdict)
     prompts: tuple[str, ...]
@@ -56,6 +57,9 @@ class Calibration:
     intercept: float
     threshold: float = DEFAULT_THRESHOLD  # the default cut-off
     high: float = DEFAULT_HIGH  # confidence at or above this is "high"
+    # prompts whose text is at least this close to the query's (cosine) say the same thing or
+    # more ("a red circle on a blue background" for "a red circle"): they do not compete
+    synonym_cosine: float | None = None
     method: str = "logistic"  # or "null-prompts" (the uncalibrated fallback)
     fitted_on: dict[str, Any] = field(default_factory=dict)  # provenance and validation
 

@@ -104,8 +104,15 @@ class ConfidenceScorer:
         """Each segment's cosine score with ``query`` and its margin over the reference prompts."""
         q = np.asarray(query, dtype=np.float32).ravel()
         scores = (vectors @ q).astype(np.float64)
-        margins = scores - (vectors @ self.prompt_vectors().T).max(axis=1)
-        return scores, margins
+        return scores, scores - best_competitor(vectors, self.competing_prompts(q))
+
+    def competing_prompts(self, query: np.ndarray) -> np.ndarray:
+        """The reference prompts that compete with ``query``: all but its near-synonyms."""
+        prompts = self.prompt_vectors()
+        synonym = self.calibration.synonym_cosine
+        if synonym is None:
+            return prompts
+        return prompts[prompts @ np.asarray(query, dtype=np.float32).ravel() < synonym]
 
     def confidences(self, query: np.ndarray, vectors: np.ndarray) -> np.ndarray:
         """The calibrated probability that each row of ``vectors`` (segments) matches."""
@@ -170,6 +177,13 @@ def segment_vectors(library: Library, ids: Collection[int]) -> dict[int, np.ndar
     for got, vectors in library.catalog.segment_vectors(model.dim, ids):
         out.update(zip((int(i) for i in got), vectors, strict=True))
     return out
+
+
+def best_competitor(vectors: np.ndarray, prompts: np.ndarray) -> np.ndarray:
+    """Each row's best cosine with any of ``prompts`` (-1 when there are none)."""
+    if not len(prompts):
+        return np.full(len(vectors), -1.0)
+    return (vectors @ prompts.T).max(axis=1).astype(np.float64)
 
 
 def prompt_cache_path(identity: ModelIdentity, prompts: Sequence[str]) -> Path:

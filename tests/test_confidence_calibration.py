@@ -164,3 +164,19 @@ def test_prompt_vectors_are_embedded_once_then_read_from_the_cache(tmp_path, mon
     assert np.array_equal(first, again)
     other = ConfidenceScorer(PromptEncoder(), _calibration(prompts=("c",))).prompt_vectors()
     assert other.shape == (1, DIM)  # another prompt list is another cache entry
+
+
+def test_prompts_that_say_what_the_query_says_do_not_compete():
+    encoder = PromptEncoder()
+    query = encoder.encode_texts(["a red circle"])[0]
+    moment = query[None, :]  # a moment exactly like the query's words
+    prompts = ("a red circle", "a blue square")  # the first says the same as the query
+    alike = ConfidenceScorer(encoder, _calibration(prompts=prompts))
+    _, margin = alike.features(query, moment)
+    assert margin[0] == pytest.approx(0.0, abs=1e-6)  # it ties with its own twin
+    apart = ConfidenceScorer(encoder, _calibration(prompts=prompts, synonym_cosine=0.9))
+    _, margin = apart.features(query, moment)
+    blue = encoder.encode_texts(["a blue square"])[0]
+    assert margin[0] == pytest.approx(1.0 - float(blue @ query), abs=1e-5)
+    only_twins = ConfidenceScorer(encoder, _calibration(prompts=prompts[:1], synonym_cosine=0.9))
+    assert only_twins.features(query, moment)[1][0] == pytest.approx(2.0, abs=1e-5)
