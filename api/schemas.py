@@ -149,7 +149,10 @@ def _not_blank(text: str) -> str:
     return text
 
 
-Evidence = Literal["visual", "speech", "subtitle", "subtitles", "ocr"]
+_EVIDENCE = r"(visual|speech|subtitles?|ocr)"
+# One kind, or several joined by commas (`modalities=speech,ocr`); repeating the
+# parameter works as well. The pattern keeps the schema exact for clients and fuzzers.
+Evidence = Annotated[str, Field(pattern=rf"^{_EVIDENCE}(,{_EVIDENCE})*$", max_length=64)]
 
 
 QueryText = Annotated[

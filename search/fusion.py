@@ -44,11 +44,13 @@ EXACT_MARGIN = 1e-3  # an exact phrase's lift above the best other moment
 
 
 def parse_modalities(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
-    """``"speech,subtitles"`` or ``["ocr", "visual"]`` → canonical names in ``MODALITIES``
-    order; None (or empty) means all. QueryError names the accepted values."""
+    """``"speech,subtitles"``, ``["ocr", "visual"]`` or ``["speech,ocr"]`` → canonical names
+    in ``MODALITIES`` order; None (or empty) means all. QueryError names the accepted values."""
     if value is None:
         return None
-    items = value.split(",") if isinstance(value, str) else list(value)
+    items = [
+        part for item in ([value] if isinstance(value, str) else value) for part in item.split(",")
+    ]
     names = {_ALIASES.get(i.strip().lower(), i.strip().lower()) for i in items if i.strip()}
     unknown = sorted(names - set(MODALITIES))
     if unknown:

@@ -118,6 +118,11 @@ def test_http_api_takes_modalities_and_returns_matched_and_snippet(spoken) -> No
         assert [(m["video_id"], m["matched"]) for m in posted["results"]] == [(ids[2], ["ocr"])]
         repeated = client.get("/search", params=[("q", "keeper"), ("modalities", "subtitles")])
         assert repeated.status_code == 200 and repeated.json()["results"] == []
+        joined = client.get("/search", params={"q": "keeper", "modalities": "ocr,speech"}).json()
+        assert {m["video_id"] for m in joined["results"]} == {ids[1], ids[2]}
+        assert (
+            client.get("/search", params={"q": "keeper", "modalities": "ocr,"}).status_code == 422
+        )
         bad = client.post("/search", json={"q": "keeper", "modalities": ["smell"]})
         assert bad.status_code == 422
         # spans stored while the server runs are found at once (the result cache follows them)
