@@ -8,6 +8,14 @@ built-in stand-in). Queries in Chinese or Japanese (no spaces) match substrings:
 table on SQLite when each piece has 3 characters or more, else a LIKE scan of the spans;
 ``pg_trgm``-indexed LIKE on PostgreSQL. A span whose text holds the whole query word for
 word is ``exact``; such spans are looked up too, so the limit never cuts them.
+
+Speech recognition mishears words ("checked" heard as "caked"), so a query of 3 words or more
+that fewer than ``limit`` spans hold in full also finds spans holding most of its words (all
+but one for 3-5 words, all but two for 6 or more) within a short run of the span's words:
+``partial`` hits, ranked after every full match, by the words matched, how tightly they sit
+together, then BM25 (SQLite: an FTS5 OR query; PostgreSQL: the words' tsqueries joined with
+``||``; both rescored in Python over at most ``PARTIAL_CANDIDATES`` spans). Quoted phrases
+never match in part.
 """
 
 from __future__ import annotations
@@ -24,8 +32,17 @@ from vidseek.core.catalog.text_index import TRIGRAM_TABLE, WORDS_TABLE, tsvector
 from vidseek.core.errors import QueryError
 from vidseek.core.library import Library
 from vidseek.core.types import EVIDENCE_KINDS
-from vidseek.search.text_match import KeywordQuery, fold, locate
+from vidseek.search.text_match import (
+    KeywordQuery,
+    Window,
+    best_window,
+    fold,
+    locate,
+    partial_need,
+    words,
+)
 
+PARTIAL_CANDIDATES = 200  # spans rescored for a partial match (the OR query's best by BM25)
 TRIGRAM_MIN_CHARS = 3  # FTS5's trigram tokenizer cannot match shorter pieces
 _COLUMNS = 's.id, s.video_id, v.path, s.kind, s.start, s."end", s.text, s.language, s.words'
 
@@ -36,7 +53,8 @@ class KeywordHit:
 
     ``start``/``end`` are the matched words' times for speech with word times, else the
     span's; ``score`` is the backend's rank (higher is better, comparable within one query);
-    ``exact``: the whole query occurs in the text word for word."""
+    ``exact``: the whole query occurs in the text word for word; ``partial``: the span holds
+    only most of the query's words (a misheard word), ranked after every full match."""
 
     span_id: int
     video_id: int
@@ -51,6 +69,7 @@ class KeywordHit:
     start: float
     end: float
     timed: bool = False  # start/end are the matched words' own times (speech)
+    partial: bool = False
 
     def snippet(self) -> dict[str, Any]:
         return {
@@ -82,13 +101,18 @@ def search_keywords(
     try:
         with engine.connect() as conn:
             rows = _rows(conn, query, scope)
+            partial = _partial_rows(conn, query, scope, rows)
     except DBAPIError as exc:
         raise QueryError(f"the keyword index could not answer {query_text!r}: {exc.orig}") from exc
     hits: dict[int, KeywordHit] = {}
     for row, score in rows:
         if row[0] not in hits:
             hits[row[0]] = _hit(query, row, score)
-    return sorted(hits.values(), key=lambda h: (not h.exact, -h.score, h.span_id))[:limit]
+    for row, score in partial:
+        if row[0] not in hits:
+            hits[row[0]] = replace(_hit(query, row, score), partial=True)
+    order = sorted(hits.values(), key=lambda h: (not h.exact, h.partial, -h.score, h.span_id))
+    return order[:limit]
 
 
 def text_generation(library: Library) -> tuple[int, float]:
@@ -176,6 +200,68 @@ def _with_exact(required: Search, whole: Search, query: KeywordQuery, scope: _Sc
     if missing:
         rows += required(replace(scope, span_ids=missing, limit=len(missing)))
     return rows
+
+
+def _partial_rows(
+    conn: Connection, query: KeywordQuery, scope: _Scope, full: list[tuple[Sequence, float]]
+) -> list[tuple[Sequence, float]]:
+    """Spans holding most (not all) of a 3+ word query's words close together, best first,
+    scored below every full match; none when ``full`` already fills the limit."""
+    wanted = query.all_words
+    distinct = list(dict.fromkeys(wanted))
+    need = partial_need(len(distinct))
+    dialect = conn.dialect.name
+    if query.cjk or query.phrases or need is None or len(full) >= scope.limit:
+        return []
+    if dialect not in ("sqlite", "postgresql"):
+        return []
+    wide = replace(scope, limit=PARTIAL_CANDIDATES)
+    if dialect == "sqlite":
+        match = " OR ".join(_fts_phrase(w) for w in distinct)
+        candidates = _sqlite_match(conn, WORDS_TABLE, match, wide)
+    else:
+        candidates = _postgres_any(conn, distinct, wide)
+    seen = {row[0] for row, _ in full}
+    found: list[tuple[Window, float, Sequence]] = []
+    for row, score in candidates:
+        window = best_window(_tokens(row), wanted) if row[0] not in seen else None
+        if window is not None and need <= window.count < len(distinct):
+            found.append((window, score, row))
+    found.sort(key=lambda f: (-f[0].count, -f[0].ordered, f[0].gaps, -f[1], f[2][0]))
+    ceiling = min((score for _, score in full), default=None)
+    out = []
+    for window, score, row in found[: scope.limit - len(full)]:
+        value = score * window.count / len(distinct) / (1 + window.gaps)
+        if ceiling is not None:
+            value = min(value, ceiling * 0.99) if ceiling > 0 else ceiling - abs(value) - 1e-6
+        out.append((row, value))
+    return out
+
+
+def _tokens(row: Sequence) -> list[str]:
+    """The span's words as ``locate`` reads them (the speech model's words when it has them)."""
+    raw = row[8]
+    if raw:
+        return [w for item in json.loads(raw) for w in words(str(item[2]))]
+    return words(str(row[6]))
+
+
+def _postgres_any(
+    conn: Connection, distinct: Sequence[str], scope: _Scope
+) -> list[tuple[Sequence, float]]:
+    """Spans holding any of the words, by ``ts_rank_cd`` (each word's tsquery joined by ||)."""
+    where, params = scope.where(conn.dialect.name)
+    tsquery = " || ".join(_tsquery("plainto", f"w{i}") for i in range(len(distinct)))
+    params |= {f"w{i}": w for i, w in enumerate(distinct)}
+    vector = tsvector("s.text")
+    sql = (
+        f"SELECT {_COLUMNS}, ts_rank_cd({vector}, q.query, 1) AS score "
+        f"FROM text_spans AS s JOIN videos AS v ON v.id = s.video_id, "
+        f"(SELECT {tsquery} AS query) AS q "
+        f"WHERE {vector} @@ q.query{where} "
+        "ORDER BY score DESC, s.id LIMIT :limit"
+    )
+    return [(r[:-1], float(r[-1])) for r in conn.execute(_expanding(sql, params), params)]
 
 
 def _fts_phrase(words: str) -> str:

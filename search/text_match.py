@@ -92,8 +92,12 @@ def locate(
         exact = _find_run(words(text), wanted) is not None
     if not timed_words:
         return Located(exact, None, None)
+    window = best_window(tokens, wanted) if at is None else None
     if at is not None:
         first, last = stream[at][1], stream[at + len(wanted) - 1][1]
+    elif window is not None and (window.count < len(set(wanted)) or exact):
+        # some words misheard (or the phrase straddles split words): the best-matching run
+        first, last = stream[window.first][1], stream[window.last][1]
     else:
         hits = [i for w, i in stream if w in set(wanted)]
         if not hits:
@@ -121,6 +125,61 @@ def _locate_substring(
             first, last = owner[pos], owner[pos + len(needle) - 1]
             return Located(exact, _time(timed_words[first], 0), _time(timed_words[last], 1))
     return Located(exact, None, None)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The run of a span's words that best matches a query: ``count`` distinct query words
+    in it, from token ``first`` to ``last``; ``ordered``: how many of them follow the one
+    before in the query's order; ``gaps``: the other words between them."""
+
+    count: int
+    first: int
+    last: int
+    gaps: int
+    ordered: int = 0
+
+
+WINDOW_SLACK = 2  # extra words a run may hold (a misheard word split in two, a filler)
+
+
+def best_window(tokens: Sequence[str], wanted: Sequence[str]) -> Window | None:
+    """The run of at most ``len(wanted) + WINDOW_SLACK`` tokens holding the most distinct
+    query words (ties: the most in the query's order, the fewest other words, the first);
+    None when no query word occurs."""
+    position = {w: len(wanted) - k for k, w in enumerate(reversed(wanted))}  # first index
+    targets = set(wanted)
+    width = len(wanted) + WINDOW_SLACK
+    best: Window | None = None
+    for i, token in enumerate(tokens):
+        if token not in targets:
+            continue
+        seen: dict[str, int] = {}
+        last = i
+        for j in range(i, min(i + width, len(tokens))):
+            if tokens[j] in targets and tokens[j] not in seen:
+                seen[tokens[j]] = position[tokens[j]]
+                last = j
+        order = list(seen.values())
+        ordered = sum(1 for a, b in zip(order, order[1:], strict=False) if a < b)
+        gaps = sum(1 for t in tokens[i : last + 1] if t not in targets)
+        window = Window(len(seen), i, last, gaps, ordered)
+        if best is None or _rank(window) > _rank(best):
+            best = window
+    return best
+
+
+def _rank(window: Window) -> tuple[int, int, int]:
+    return window.count, window.ordered, -window.gaps
+
+
+def partial_need(n_words: int) -> int | None:
+    """How many of a query's ``n_words`` distinct words a span must hold to match in part
+    (speech recognition mishears words): all but one for 3-5 words, all but two for 6 or
+    more; None below 3 words (too few to tell a mishearing from a different sentence)."""
+    if n_words < 3:
+        return None
+    return n_words - (1 if n_words <= 5 else 2)
 
 
 def _find_run(tokens: list[str], wanted: list[str]) -> int | None:

@@ -217,3 +217,59 @@ def test_only_spans_with_cjk_text_are_trigram_indexed(tmp_path) -> None:
     lib.remove_video(vid)
     assert indexed() == 0
     lib.close()
+
+
+MISHEARD = TextSpan(
+    "speech",
+    10.0,
+    14.0,
+    "Then the guard caked the tickets twice.",
+    "en",
+    words=[
+        (10.0, 10.3, " Then"),
+        (10.3, 10.6, " the"),
+        (10.6, 11.0, " guard"),
+        (11.0, 11.5, " caked"),
+        (11.5, 11.8, " the"),
+        (11.8, 12.5, " tickets"),
+        (12.5, 13.0, " twice."),
+    ],
+)
+
+
+def test_a_misheard_word_still_finds_the_spoken_phrase_after_full_matches(library) -> None:
+    """Speech recognition heard 'caked' for 'checked': the 4-word phrase finds the span
+    (3 of 4 words), starting at the first matched word; an exact match ranks first."""
+    ids = [v.id for v in library.videos()]
+    library.catalog.replace_text_spans(ids[0], "speech", [*SPEECH, MISHEARD])
+    (hit,) = search_keywords(library, "guard checked the tickets")
+    assert hit.text == MISHEARD.text and hit.partial and not hit.exact
+    assert (hit.start, hit.end, hit.timed) == (10.6, 12.5, True)
+    exact = TextSpan("subtitle", 20.0, 22.0, "The guard checked the tickets.", "en")
+    library.catalog.replace_text_spans(ids[1], "subtitle", [*SUBTITLES, exact])
+    hits = search_keywords(library, "guard checked the tickets")
+    assert texts(hits) == [exact.text, MISHEARD.text]
+    assert [(h.exact, h.partial) for h in hits] == [(True, False), (False, True)]
+    assert hits[0].score > hits[1].score
+
+
+def test_a_span_with_too_few_of_the_words_is_no_partial_match(library) -> None:
+    ids = [v.id for v in library.videos()]
+    library.catalog.replace_text_spans(ids[0], "speech", [*SPEECH, MISHEARD])
+    assert search_keywords(library, "guard checked passports carefully") == []  # 1 of 4
+    assert search_keywords(library, "guard checked") == []  # 2 words: all must occur
+    assert search_keywords(library, '"guard checked the tickets"') == []  # a quoted phrase
+    # 3 of 4 words, but too far apart to be one misheard phrase
+    far = TextSpan("ocr", 0, 1, "guard " + "filler " * 12 + "the tickets")
+    library.catalog.replace_text_spans(ids[2], "ocr", [far])
+    assert search_keywords(library, "guard punched the tickets", kinds=("ocr",)) == []
+
+
+def test_six_word_queries_allow_two_misheard_words(library) -> None:
+    ids = [v.id for v in library.videos()]
+    library.catalog.replace_text_spans(ids[0], "speech", [MISHEARD])
+    hits = search_keywords(library, "then the guard caked the tickets twice")
+    assert texts(hits) == [MISHEARD.text] and hits[0].exact and not hits[0].partial
+    (hit,) = search_keywords(library, "the guard checked those tickets twice")  # 4 of 6
+    assert hit.partial and hit.start == 10.3  # the first matched word: "the"
+    assert search_keywords(library, "guard checked those passports twice quickly") == []
