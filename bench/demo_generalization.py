@@ -64,7 +64,7 @@ def run(model: str, n_videos: int, seed: int) -> dict:
         searcher = Searcher(library, encoder)
 
         def search(text: str) -> tuple[str, float, float]:
-            clip = searcher.search_text(text, SearchOptions(k=1))[0]
+            clip = searcher.search_text(text, SearchOptions(k=1, min_confidence=0))[0]
             return clip.path, clip.start, clip.end
 
         result = score_world(search, truths)

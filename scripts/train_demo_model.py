@@ -75,6 +75,7 @@ def parse_args() -> argparse.Namespace:
                    help="open_clip config to build (copied into --out)")  # fmt: skip
     p.add_argument("--text-from", type=Path, default=DEFAULT_OUT / WEIGHTS,
                    help="weights whose text tower is used, frozen (v1 demo model's)")  # fmt: skip
+    p.add_argument("--init", type=Path, default=None, help="start from these .safetensors")
     p.add_argument("--cache", type=Path, default=Path("/tmp"), help="where the pool is cached")
     p.add_argument("--metrics", type=Path, default=None, help="write final metrics JSON here")
     p.add_argument("--fp32", action="store_true", help="store fp32 weights (default fp16)")
@@ -157,6 +158,8 @@ def train(args: argparse.Namespace, cfg: dict) -> dict:
     """Train the image tower, save the weights, return wall and CPU time and load averages."""
     seed_all(args.seed)
     model = open_clip.model.CLIP(**cfg["model_cfg"])
+    if args.init:  # continue from a saved run (fp16 weights are cast back to fp32)
+        model.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()})
     load_text_tower(model, args.text_from)
     image_size = cfg["model_cfg"]["vision_cfg"]["image_size"]
     tokenizer = ByteTokenizer(cfg["model_cfg"]["text_cfg"]["context_length"])
