@@ -1,12 +1,14 @@
-"""Train the bundled vidseek demo model: a tiny CLIP that knows only the synthetic demo world.
+"""Train a vidseek demo model: a tiny CLIP that knows only the synthetic demo world.
 
-The text tower is taken from the v1 demo model (``--text-from``) and kept frozen: it already
-tells every caption of the world apart in five languages, so every caption can be embedded
-once before training. Only the image tower (a small open_clip ModifiedResNet on a 128 px
-squashed frame) and the logit scale are trained, on frames of the training renderer in
-``scripts/demo_data.py`` (any size 8–60 % of the short side, any position, angle and
-proportions, codec damage). The loss has three parts, all against the fixed caption
-embeddings:
+This is the v2 recipe of issue #14 (``scripts/train_demo_model.sh`` runs it into /tmp; the
+shipped weights in data/models/vidseek-demo are still v1's, see bench/RESULTS.md, "Demo model
+on a second renderer", for why). The text tower is taken from the v1 demo model
+(``--text-from``) and kept frozen: it already tells every caption of the world apart in
+five languages, so every caption can be embedded once before training. Only the image tower
+(a small open_clip ModifiedResNet on a 128 px squashed frame) and the logit scale are
+trained, on frames of the training renderer in ``scripts/demo_data.py`` (any size 8–60 % of
+the short side, any position, angle and proportions, codec damage). The loss has three
+parts, all against the fixed caption embeddings:
 
 - image → every full caption (224 triples, in each of the 10 phrasings): cross-entropy;
 - image → every shape+colour caption (32 pairs, 10 phrasings): cross-entropy;
@@ -14,9 +16,11 @@ embeddings:
   targets: a caption is a positive for every image it describes).
 
 Examples:
-  python scripts/train_demo_model.py --out /tmp/demo-model-new      # train, save, evaluate
-  python scripts/train_demo_model.py --steps 50 --out /tmp/smoke     # quick smoke run
-  python scripts/train_demo_model.py --eval-only                     # evaluate saved weights
+  python scripts/train_demo_model.py --config scripts/demo_model_v2_config.json \
+      --out /tmp/demo-model-new                                      # train, save, evaluate
+  python scripts/train_demo_model.py --config scripts/demo_model_v2_config.json \
+      --steps 50 --per-triple 4 --out /tmp/smoke                     # quick smoke run
+  python scripts/train_demo_model.py --eval-only --out DIR           # evaluate saved weights
 """
 
 from __future__ import annotations
