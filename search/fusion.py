@@ -41,6 +41,9 @@ TEXT_WEIGHT = 1.0
 OVERLAP_TOLERANCE = 0.5  # seconds: evidence this close in time is one moment
 MIN_KEYWORD_HITS = 32
 EXACT_MARGIN = 1e-3  # an exact phrase's lift above the best other moment
+# A span that holds only most of the query's words (a misheard word, or a visual query's
+# "a red …" in some sentence) moves a moment half as far as one that holds them all.
+PARTIAL_WEIGHT = 0.5
 
 
 def parse_modalities(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
@@ -286,9 +289,13 @@ def _score_rule(
         seen = [cosines[s] for s in c.clip.segment_ids if s in cosines]
         return max(seen) if seen else floor
 
+    def text_score(m: TextMoment) -> float:
+        value = max(m.best.score / top, 0.0)
+        return value * PARTIAL_WEIGHT if m.best.partial else value
+
     def score(c: _Candidate) -> float:
-        text = max((m.best.score for m in c.moments), default=0.0) / top
-        return visual_score(c) + text_weight * max(text, 0.0)
+        text = max((text_score(m) for m in c.moments), default=0.0)
+        return visual_score(c) + text_weight * text
 
     return score
 

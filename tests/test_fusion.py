@@ -15,6 +15,7 @@ from vidseek.core.library import Library
 from vidseek.core.types import Clip, TextSpan
 from vidseek.search.fusion import (
     FUSION_RULES,
+    PARTIAL_WEIGHT,
     fuse,
     parse_modalities,
     search_all,
@@ -66,6 +67,15 @@ def test_clips_without_text_keep_their_visual_order(rule: str) -> None:
     fused = fuse(VISUAL, [hit(3, 8.5, 2.0), hit(9, 1.0, 1.0)], rule)
     plain = [c for c in fused if c.snippet is None]
     assert order(plain) == [o for o in order(VISUAL) if o != (3, 8)]
+
+
+def test_a_partial_match_moves_a_moment_less_than_a_full_one() -> None:
+    full = fuse(VISUAL, [hit(4, 0.5, 2.0)], "score")
+    part = fuse(VISUAL, [hit(4, 0.5, 2.0, partial=True)], "score")
+    lifted = {c.video_id: c.score for c in full}[4] - 0.2
+    assert lifted == pytest.approx(1.0)
+    assert {c.video_id: c.score for c in part}[4] - 0.2 == pytest.approx(PARTIAL_WEIGHT)
+    assert order(full)[0] == order(part)[0] == (4, 0.5)  # still first: nothing else has words
 
 
 @pytest.mark.parametrize("rule", FUSION_RULES)
