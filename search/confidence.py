@@ -102,8 +102,11 @@ class ConfidenceScorer:
 
     def features(self, query: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each segment's cosine score with ``query`` and its margin over the reference prompts."""
-        q = np.asarray(query, dtype=np.float32).ravel()
-        scores = (vectors @ q).astype(np.float64)
+        # float64 throughout: float32 products differ in the last bits with the batch's
+        # shape, and a confidence must not change with how many moments were asked for
+        q = np.asarray(query, dtype=np.float64).ravel()
+        vectors = np.asarray(vectors, dtype=np.float64)
+        scores = vectors @ q
         return scores, scores - best_competitor(vectors, self.competing_prompts(q))
 
     def competing_prompts(self, query: np.ndarray) -> np.ndarray:
@@ -163,7 +166,7 @@ class ConfidenceScorer:
             return {}
         ids = list(vectors)
         matrix = np.stack([vectors[i] for i in ids])
-        scores = matrix @ np.asarray(query, dtype=np.float32).ravel()
+        scores = matrix.astype(np.float64) @ np.asarray(query, dtype=np.float64).ravel()
         probabilities = self.confidences(query, matrix)
         return {i: (float(s), float(p)) for i, s, p in zip(ids, scores, probabilities, strict=True)}
 
@@ -183,7 +186,8 @@ def best_competitor(vectors: np.ndarray, prompts: np.ndarray) -> np.ndarray:
     """Each row's best cosine with any of ``prompts`` (-1 when there are none)."""
     if not len(prompts):
         return np.full(len(vectors), -1.0)
-    return (vectors @ prompts.T).max(axis=1).astype(np.float64)
+    vectors, prompts = np.asarray(vectors, np.float64), np.asarray(prompts, np.float64)
+    return (vectors @ prompts.T).max(axis=1)
 
 
 def prompt_cache_path(identity: ModelIdentity, prompts: Sequence[str]) -> Path:

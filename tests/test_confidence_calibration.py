@@ -180,3 +180,16 @@ def test_prompts_that_say_what_the_query_says_do_not_compete():
     assert margin[0] == pytest.approx(1.0 - float(blue @ query), abs=1e-5)
     only_twins = ConfidenceScorer(encoder, _calibration(prompts=prompts[:1], synonym_cosine=0.9))
     assert only_twins.features(query, moment)[1][0] == pytest.approx(2.0, abs=1e-5)
+
+
+def test_a_moments_confidence_does_not_depend_on_the_other_moments_judged_with_it():
+    # float32 products change in the last bits with the batch's shape; a page of 2 and a
+    # page of 10 once disagreed in the 4th decimal of the same moment's confidence
+    scorer = ConfidenceScorer(PromptEncoder(), fallback_calibration(MODEL))
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((257, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    query = vectors[3] + 0.1 * vectors[4]
+    together = scorer.confidences(query, vectors)
+    for size in (1, 2, 5, 64):
+        assert np.array_equal(scorer.confidences(query, vectors[:size]), together[:size])
