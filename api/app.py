@@ -40,6 +40,7 @@ from vidseek.api.thumbnails import ThumbnailCache
 from vidseek.core.catalog.job_log import JobLog
 from vidseek.core.library import Library
 from vidseek.indexer.frames import Decoder
+from vidseek.indexer.options import EvidenceOptions
 from vidseek.indexer.pipeline import IndexOptions
 
 log = logging.getLogger("vidseek.server")
@@ -76,7 +77,10 @@ def build_services(config: ServerConfig, library: Library | None = None) -> Serv
         lambda paths: files_to_index(paths, config.resolved_roots),
         state.encoder,
         lambda fps: IndexOptions(
-            fps=fps, fast_decode=config.fast_decode, gpu_decode=config.gpu_decode
+            fps=fps,
+            fast_decode=config.fast_decode,
+            gpu_decode=config.gpu_decode,
+            evidence=EvidenceOptions(asr_model=config.asr_model),
         ),
         on_progress=state.committed,  # the next search catches up with the catalog
         decoder=in_process_decoder,

@@ -43,6 +43,14 @@ from vidseek.session import Session
     is_flag=True,
     help="POST /index jobs decode on the NVIDIA GPU (as `vidseek index --gpu-decode`).",
 )
+@click.option(
+    "--asr-model",
+    default=None,
+    metavar="NAME|PATH",
+    help="Speech model of POST /index jobs that extract speech (as `vidseek index "
+    "--asr-model`): a faster-whisper name, downloaded on first use, or a local model folder. "
+    "Default: tiny.en, offline from the speech extra.",
+)
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
 @click.pass_obj
 def serve_command(
@@ -55,6 +63,7 @@ def serve_command(
     max_upload_mb: float,
     fast_decode: bool,
     gpu_decode: bool,
+    asr_model: str | None,
     log_level: str,
 ) -> None:
     """Serve the search API (OpenAPI at /openapi.json, docs at /docs) and the web page at /.
@@ -75,6 +84,10 @@ def serve_command(
     reason = gpu_decode and gpu_decoding_unavailable()
     if reason:
         raise click.UsageError(f"--gpu-decode: {reason}")
+    if asr_model is not None:
+        from vidseek.indexer.speech import resolve_asr_model
+
+        resolve_asr_model(asr_model)  # an unknown or unobtainable model: say so before serving
     keys = load_api_keys(api_key_file)
     if host not in ("127.0.0.1", "localhost", "::1") and not keys:
         click.echo("warning: listening beyond this machine without API keys", err=True)
@@ -88,6 +101,7 @@ def serve_command(
         max_upload_bytes=int(max_upload_mb * 2**20),
         fast_decode=fast_decode,
         gpu_decode=gpu_decode,
+        asr_model=asr_model,
     )
     server_app = create_app(config)
     auth = f"{len(keys)} API key(s)" if keys else "no API keys"

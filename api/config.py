@@ -27,6 +27,7 @@ class ServerConfig:
     isolate_decoding: bool = True  # index jobs decode in a killable worker process
     fast_decode: bool = False  # index jobs decode reference frames only (see --fast-decode)
     gpu_decode: bool = False  # index jobs decode on the GPU (see --gpu-decode)
+    asr_model: str | None = None  # index jobs' speech model, NAME|PATH; None: tiny.en
     preload_model: bool = True  # load the encoder at startup rather than on first use
 
     @property
