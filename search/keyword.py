@@ -253,15 +253,7 @@ def _postgres_any(
     where, params = scope.where(conn.dialect.name)
     tsquery = " || ".join(_tsquery("plainto", f"w{i}") for i in range(len(distinct)))
     params |= {f"w{i}": w for i, w in enumerate(distinct)}
-    vector = tsvector("s.text")
-    sql = (
-        f"SELECT {_COLUMNS}, ts_rank_cd({vector}, q.query, 1) AS score "
-        f"FROM text_spans AS s JOIN videos AS v ON v.id = s.video_id, "
-        f"(SELECT {tsquery} AS query) AS q "
-        f"WHERE {vector} @@ q.query{where} "
-        "ORDER BY score DESC, s.id LIMIT :limit"
-    )
-    return [(r[:-1], float(r[-1])) for r in conn.execute(_expanding(sql, params), params)]
+    return _postgres_ranked(conn, tsquery, where, params)
 
 
 def _fts_phrase(words: str) -> str:
@@ -306,6 +298,13 @@ def _postgres_match(
         )
         params |= {f"p{i}": p for i, p in enumerate(query.phrases)}
         params["terms"] = " ".join(query.terms)
+    return _postgres_ranked(conn, tsquery, where, params)
+
+
+def _postgres_ranked(
+    conn: Connection, tsquery: str, where: str, params: dict[str, Any]
+) -> list[tuple[Sequence, float]]:
+    """Spans matching ``tsquery`` (and the scope's ``where``), best ``ts_rank_cd`` first."""
     vector = tsvector("s.text")
     sql = (
         f"SELECT {_COLUMNS}, ts_rank_cd({vector}, q.query, 1) AS score "
