@@ -116,6 +116,15 @@ def vidseek_status(exc: VidseekError) -> tuple[int, str]:
 
 def vidseek_hint(exc: VidseekError) -> str | None:
     """What an HTTP client (or the person running the server) can do about ``exc``."""
+    if (
+        isinstance(exc, ModelMismatch)
+        and exc.library_model
+        and exc.library_model == exc.requested_model
+    ):
+        return (
+            f"the library was built with other weights named {exc.library_model}: serve a "
+            "library indexed again with the server's model"
+        )
     if isinstance(exc, ModelMismatch) and exc.library_model and exc.requested_model:
         return (
             f"the server's model ({exc.requested_model}) is not the library's: restart the "

@@ -49,6 +49,13 @@ def test_the_error_is_neutral_and_the_cli_hint_names_flags() -> None:
         "use --model vidseek-demo with this library, or a new --library folder for ViT-B-32:openai"
     )
     assert hint_for(ModelMismatch("a node loads another model")) is None  # no fields, no hint
+    renewed = ModelMismatch(  # a library of an older release of the bundled demo model
+        library_model="vidseek-demo:bundled",
+        requested_model="vidseek-demo:bundled",
+        differences=["weights_sha256: 'aa' != 'bb'"],
+    )
+    assert "--model vidseek-demo:bundled" not in hint_for(renewed)
+    assert "other weights named vidseek-demo:bundled" in hint_for(renewed)
     assert hint_for(QueryError("the query is empty")) is None
 
 
