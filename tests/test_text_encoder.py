@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from tests.conftest import skip_or_fail_in_ci
 from vidseek.core.models import load_encoder, text_encoder
+from vidseek.core.models.presets import demo_model_dir
 from vidseek.core.models.text_encoder import (
     OnnxTextEncoder,
     TextRecord,
@@ -119,6 +121,24 @@ def test_changed_weights_file_invalidates_the_record(tmp_path: Path):
     assert read_record(tmp_path / "r.json") is None
     (tmp_path / "r.json").write_text("{not json")
     assert read_record(tmp_path / "r.json") is None
+
+
+def test_a_changed_model_config_is_another_record(tmp_path: Path, monkeypatch):
+    # random weights have no file to retire the record: a new release of the demo model's
+    # config (its image size) once left the old record's identity in place, and a library
+    # indexed with the new config refused every text query as another model
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_model_dir(), folder)
+    monkeypatch.setenv("VIDSEEK_DEMO_MODEL_DIR", str(folder))
+    before = text_encoder.lookup_key("vidseek-demo:random")
+    config = json.loads((folder / "open_clip_config.json").read_text())
+    config["model_cfg"]["vision_cfg"]["image_size"] *= 2
+    (folder / "open_clip_config.json").write_text(json.dumps(config))
+    assert text_encoder.lookup_key("vidseek-demo:random") != before
+    assert (
+        load_text_encoder("vidseek-demo:random").identity
+        == load_encoder("vidseek-demo:random").identity
+    )
 
 
 def test_torch_when_asked_or_without_onnxruntime(monkeypatch: pytest.MonkeyPatch):

@@ -28,7 +28,7 @@ import numpy as np
 from vidseek.core.errors import ModelError
 from vidseek.core.models import backends
 from vidseek.core.models.export import cache_root
-from vidseek.core.models.naming import resolve_without_open_clip
+from vidseek.core.models.naming import CONFIG_NAME, resolve_without_open_clip
 from vidseek.core.types import Encoder, ModelIdentity
 
 TEXT_FORMAT = "text-onnx-1"  # bump when the export or the record changes
@@ -131,8 +131,20 @@ def lookup_key(spec: str) -> str:
     spec = spec.strip()
     cheap = resolve_without_open_clip(spec)
     parts = [TEXT_FORMAT, spec, f"{cheap.model_name}|{cheap.weights}" if cheap else ""]
+    parts += [_config_digest(cheap.model_name) if cheap else ""]
     parts += [f"{pkg} {_version(pkg)}" for pkg in ("torch", "open_clip_torch")]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def _config_digest(model_name: str) -> str:
+    """A folder model's config, by content: random weights have no file whose change would
+    retire the record, and a new config (a new release of the demo model) is another model."""
+    if not model_name.startswith("local-dir:"):
+        return ""
+    try:
+        return hashlib.sha256((Path(model_name[10:]) / CONFIG_NAME).read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def read_record(path: Path) -> TextRecord | None:
