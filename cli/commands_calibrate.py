@@ -43,8 +43,9 @@ def calibrate_command(
     pipeline, searches every colour/shape/background description in five languages, labels
     the top moments by the ground truth and fits p(match) from each moment's margin over the
     reference prompts (its score minus its best score against them), with its raw score too
-    when that does better on the validation render. The default cut-off is the one that serves
-    absent and present queries best on the fitting render. The file is tied to the model's
+    when that does better on the validation render. The default cut-off is the lowest at which
+    95 % of the fitting render's queries for absent things return nothing (present queries keep
+    all they can). The file is tied to the model's
     identity (weights digest): re-run after the weights change. A few minutes on two cores.
 
     \b

@@ -14,7 +14,7 @@ from tests.search_library import DIM, make_commit
 from vidseek.core.errors import QueryError
 from vidseek.core.library import Library
 from vidseek.core.types import ModelIdentity
-from vidseek.evaluation.calibrate import fit_logistic
+from vidseek.evaluation.calibrate import Example, Query, best_threshold, fit_logistic
 from vidseek.evaluation.metrics import no_match_metrics
 from vidseek.search.calibration import (
     CLIP_LOGIT_SCALE,
@@ -142,6 +142,23 @@ def test_the_logistic_fit_recovers_known_weights():
     # balanced weighting moves the intercept by log(n_neg / n_pos); the slope stays
     assert w[0] == pytest.approx(3.0, rel=0.15)
     assert w[1] == pytest.approx(-1.0 + np.log((~y).sum() / y.sum()), abs=0.2)
+
+
+def test_the_default_cut_off_is_the_lowest_that_keeps_absent_queries_empty():
+    # p(match) = sigmoid(margin): each query's one moment gets the probability we choose
+    calibration = Calibration(asdict(MODEL), ("a",), 0.0, 1.0, 0.0)
+    absent_p = [0.2] * 19 + [0.9]  # one absent query a cut-off below 0.9 cannot empty
+    present_p = [0.8] * 10
+    queries, examples = [], []
+    for i, p in enumerate(absent_p + present_p):
+        queries.append(Query(f"q{i}", "full", (f"k{i}",), "en"))
+        examples.append(Example(i, 1, 0.5, float(np.log(p / (1 - p))), match=i >= len(absent_p)))
+    is_present = {q.key for q in queries[len(absent_p) :]}
+
+    cut = best_threshold(calibration, queries, examples, lambda q: q.key in is_present)
+    # 19 of 20 absent queries are empty from 0.21 on, and every present one is kept up to 0.8:
+    # the lowest such cut-off, not the middle of the range (0.5) that scores the same there
+    assert cut == 0.21
 
 
 def test_no_match_metrics():
