@@ -32,6 +32,7 @@ from vidseek.api.search_service import Question, run_search
 from vidseek.api.services import Services, services
 from vidseek.api.state import ServerState
 from vidseek.core.errors import QueryError
+from vidseek.search.query import DEFAULT_TEXT_WEIGHT
 from vidseek.search.similar import clip_vector
 
 router = APIRouter(tags=["search"])
@@ -117,8 +118,8 @@ def search_image(
     ] = None,  # type: ignore[assignment]
     text_weight: Annotated[
         float,
-        Form(gt=0.0, le=10.0, description="The text's weight against the image's (1: halfway)."),
-    ] = 1.0,
+        Form(gt=0.0, le=10.0, description="The text's weight against the image's (both unit)."),
+    ] = DEFAULT_TEXT_WEIGHT,
     not_: Annotated[
         list[QueryText],
         Form(alias="not", description="Leave out moments that also show one of these texts."),

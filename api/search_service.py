@@ -105,7 +105,7 @@ def run_search(
         sees = keywords is None or wants_visual(modalities) or question.then is not None
         searcher = state.searcher(queries) if queries is not None and sees else None
         vector = embed(searcher) if sees else None
-        negatives = _negatives(searcher, question)
+        negatives = _negatives(searcher, question, vector)
         options = SearchOptions(
             k=state.config.result_window,
             per_video=per_video,
@@ -174,11 +174,13 @@ def _search_vector(
     raise AssertionError("unreachable")
 
 
-def _negatives(searcher: Searcher | None, question: Question) -> list[Negative]:
+def _negatives(
+    searcher: Searcher | None, question: Question, vector: np.ndarray | None
+) -> list[Negative]:
     if searcher is None or not question.not_texts:
         return []
-    try:
-        return searcher.negatives(question.text, question.not_texts)
+    try:  # a text query composes "A, B"; an image or a moment query moves its vector
+        return searcher.negatives(question.text or vector, question.not_texts)
     except QueryError as exc:
         raise ApiError(422, str(exc), "invalid_request") from None
 

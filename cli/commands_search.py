@@ -20,7 +20,7 @@ from vidseek.search.filters import VideoFilter, absolute_prefix
 from vidseek.search.fusion import parse_modalities, search_all, wants_visual
 from vidseek.search.grouping import GROUP_BY, GroupBy, VideoGroup
 from vidseek.search.paging import Page, result_window
-from vidseek.search.query import Searcher, SearchOptions
+from vidseek.search.query import DEFAULT_TEXT_WEIGHT, Searcher, SearchOptions
 from vidseek.search.results import page_of, ranking_per_video
 
 
@@ -108,7 +108,7 @@ def page_options(command: Callable[..., Any]) -> Callable[..., Any]:
     "--text-weight",
     type=click.FloatRange(min=0.0, min_open=True, max=10.0),
     metavar="W",
-    help="With --image and TEXT: how far the text moves the image query (default 1: halfway).",
+    help="With --image and TEXT: how far the text moves the image query (default 2).",
 )
 @video_filter_options
 @page_options
@@ -186,7 +186,7 @@ def search_command(
         return
     if image is not None:
         query = str(image) if text is None else f"{image} + {text}"
-        weight = 1.0 if text_weight is None else text_weight
+        weight = DEFAULT_TEXT_WEIGHT if text_weight is None else text_weight
         judged = Judged(searcher.search_image(image, options, text, weight, not_texts))
     elif then is not None:
         query = f"{text}, then {then}"

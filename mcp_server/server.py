@@ -84,7 +84,7 @@ def build_server(
         """Find the moments of the library that best match a text, or an image (a file path
         on the server's machine, or base64 bytes). Give a text, or one of image_path,
         image_base64 (with a text too, the image is moved towards it: a red circle and
-        "blue" finds blue circles; text_weight, default 1, says how far).
+        "blue" finds blue circles; text_weight, default 2, says how far).
         k: how many moments (1..1000); per_video: at most this many of one
         video; path_prefix: only videos under these folders/prefixes; video_ids: only these
         videos; min_score: drop moments below this cosine; collapse_duplicates: one result

@@ -2,10 +2,13 @@
 
 A moment (a segment hit) shows B, and is dropped before hits are merged into clips, when
 
-- it is at least as similar to B alone as to the query (it is more B than A), or, for a
-  text query A,
-- naming B next to A ("A, B") costs it less than ``NOT_MARGIN`` of its score for A alone:
-  sim(moment, "A, B") >= sim(moment, A) - NOT_MARGIN * |sim(moment, A)|.
+- it is at least as similar to B alone as to the query (it is more B than A), or
+- adding B to A costs it less than ``NOT_MARGIN`` of its score for A alone:
+  sim(moment, A + B) >= sim(moment, A) - NOT_MARGIN * |sim(moment, A)|, where A + B is the
+  caption "A, B" for a text query, and the query's vector moved towards B's (the image + text
+  nudge of ``search/query.py``) for an image or a moment. Without the second test an image
+  query would exclude almost nothing: a text's vector sits farther from every moment than
+  the image's look-alikes do, so "more B than A" rarely holds.
 
 The second test asks the model whether the caption with B describes the moment as well as
 the caption without it, so B is judged in the context of A: CLIP-like models score a bare
@@ -32,8 +35,8 @@ MAX_NEGATIVES = 8
 
 @dataclass(frozen=True)
 class Negative:
-    """One excluded thing: its vector alone and, for a text query, the vector of the query
-    with it (``compose``)."""
+    """One excluded thing: its vector alone and the query's with it (``compose`` for a text,
+    the nudge for a vector)."""
 
     alone: np.ndarray
     with_query: np.ndarray | None = None

@@ -19,7 +19,11 @@ from vidseek.search.filters import VideoFilter, allowed_videos
 
 MAX_K = 1000
 MAX_QUERY_CHARS = 2000
-DEFAULT_TEXT_WEIGHT = 1.0  # image + text: the text's weight against the image's (both unit)
+# image + text: the text's weight against the image's (both unit vectors). Above 1 because a
+# text's vector sits farther from every image than look-alike images sit from each other (the
+# modality gap of contrastive models): at 1 the image's own look-alikes still win; on the
+# demo world "a red circle" picture + "blue" ties at 1.0 and finds the blue circle from 1.5
+DEFAULT_TEXT_WEIGHT = 2.0
 MAX_TEXT_WEIGHT = 10.0
 
 
@@ -112,19 +116,22 @@ class Searcher:
         self, image: np.ndarray | str | Path, text: str, weight: float = DEFAULT_TEXT_WEIGHT
     ) -> np.ndarray:
         """An image query moved by text: unit(image + ``weight`` * text), both unit vectors
-        (weight 1: halfway between them)."""
+        (``DEFAULT_TEXT_WEIGHT`` unless asked)."""
         return nudge(self.embed_image(image), self.embed_text(text), weight)
 
-    def negatives(self, query: str | None, not_texts: Sequence[str]) -> list[Negative]:
-        """What ``not_texts`` exclude from ``query`` (a text, or None for an image or a
-        vector): see ``search/exclusion.py``."""
-        return [
-            Negative(
-                self.embed_text(excluded),
-                self.embed_text(compose(query, excluded)) if query else None,
-            )
-            for excluded in check_negatives(not_texts)
-        ]
+    def negatives(self, query: str | np.ndarray | None, not_texts: Sequence[str]) -> list[Negative]:
+        """What ``not_texts`` exclude from ``query``: a text, the vector of an image (or of a
+        moment), or None: see ``search/exclusion.py``."""
+        out = []
+        for excluded in check_negatives(not_texts):
+            alone = self.embed_text(excluded)
+            if isinstance(query, str):
+                out.append(Negative(alone, self.embed_text(compose(query, excluded))))
+            elif query is not None:
+                out.append(Negative(alone, nudge(query, alone)))
+            else:
+                out.append(Negative(alone))
+        return out
 
     def search_text(
         self, text: str, options: SearchOptions | None = None, not_texts: Sequence[str] = ()
@@ -191,7 +198,7 @@ class Searcher:
             if text is None
             else self.embed_image_text(image, text, text_weight)
         )
-        return self.search_vector(vector, options, self.negatives(None, not_texts))
+        return self.search_vector(vector, options, self.negatives(vector, not_texts))
 
     def search_vector(
         self,

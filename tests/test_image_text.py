@@ -62,7 +62,7 @@ def test_filters_apply(library, world, red_circle):
 
 def test_nudge_is_the_normalised_sum():
     image, text = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
-    assert np.allclose(nudge(image, text), [2**-0.5, 2**-0.5])
+    assert np.allclose(nudge(image, text, 1.0), [2**-0.5, 2**-0.5])
     assert np.allclose(nudge(image, text, 3.0), np.array([1.0, 3.0]) / 10**0.5)
     with pytest.raises(QueryError, match="weight"):
         nudge(image, text, 0.0)
