@@ -83,8 +83,7 @@ def demo_command(app: AppContext, n_videos: int, n_speaking: int, seed: int) -> 
                 click.echo("  (nothing found)")
     finally:
         library.close()
-    example = 'search "a yellow star on a black background"'
-    click.echo(f"\nTry your own: vidseek --library {home} {example}")
+    click.echo(f'\nTry your own: vidseek --library {home} search "{_try_your_own(paths)}"')
 
 
 def _example_queries(paths: list[Path], seed: int) -> list[tuple[str, str, str]]:
@@ -123,6 +122,13 @@ def _evidence_kinds() -> tuple[str, ...]:
         else:
             click.echo(f"note: {kind} is left out (install vidseek[{extra}])", err=True)
     return tuple(kinds)
+
+
+def _try_your_own(paths: list[Path]) -> str:
+    """A shape and colour the last generated video shows (an absent one would say "no
+    match", which is right but a poor first try)."""
+    scene = json.loads(Path(f"{paths[-1]}.json").read_text("utf-8"))["scenes"][0]
+    return describe(scene["shape"], scene["color"], None, "en")
 
 
 def _text_queries(

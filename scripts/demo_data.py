@@ -6,7 +6,8 @@ apex offset, rectangle and ellipse aspect), at 8–60 % of the frame's short sid
 frame of any common aspect ratio, at any angle, with anti-aliased or hard edges and sometimes
 an outline, on a jittered background with a gradient and texture; then damages the frame like
 decoded video (noise, blur, down-and-up scaling, colour jitter, JPEG with chroma subsampling)
-and squashes it to the model's square input, as the model's ``resize_mode: squash`` does.
+and fits it to the model's square input as its ``resize_mode`` does (squash, or longest:
+letterboxed, which keeps a portrait frame's shapes in proportion).
 
 Every image is a function of ``(seed, index)`` only, so a pool can be built in any order or in
 parallel and still be identical. Images come out as uint8 HWC arrays of the input size.
@@ -45,8 +46,27 @@ def random_size(rng: random.Random, lo: int = 96, hi: int = 640) -> tuple[int, i
 
 
 def squash(img: Image.Image, size: int, resample: int = Image.BILINEAR) -> np.ndarray:
-    """The model's preprocessing without normalisation: the whole frame resized to size²."""
+    """``resize_mode: squash`` without normalisation: the whole frame resized to size²."""
     return np.asarray(img.convert("RGB").resize((size, size), resample))
+
+
+def letterbox(img: Image.Image, size: int, resample: int = Image.BILINEAR, fill: int = 128):
+    """``resize_mode: longest`` without normalisation: the long side to ``size``, the rest
+    padded with ``fill`` on both sides (open_clip's ResizeKeepRatio + CenterCropOrPad)."""
+    ratio = max(img.width, img.height) / size
+    w, h = max(1, round(img.width / ratio)), max(1, round(img.height / ratio))
+    out = Image.new("RGB", (size, size), (fill, fill, fill))
+    out.paste(img.convert("RGB").resize((w, h), resample), ((size - w) // 2, (size - h) // 2))
+    return np.asarray(out)
+
+
+def fit(img: Image.Image, size: int, mode: str, resample: int = Image.BILINEAR, fill: int = 0):
+    """The frame as the model's preprocessing sees it (``resize_mode`` squash or longest)."""
+    if mode == "squash":
+        return squash(img, size, resample)
+    if mode == "longest":
+        return letterbox(img, size, resample, fill)
+    raise ValueError(f"training renders only squash or longest frames, not {mode!r}")
 
 
 # --- shapes as convex pieces in unit coordinates (height about 1, centred on 0) ----------
@@ -184,17 +204,21 @@ def damage(img: Image.Image, rng: random.Random) -> Image.Image:
     return img
 
 
-def make_image(seed: int, index: int, image_size: int) -> np.ndarray:
+def make_image(
+    seed: int, index: int, image_size: int, mode: str = "squash", fill: int = 0
+) -> np.ndarray:
     """Training image ``index`` of the pool for ``seed``; its triple is ``TRIPLES[index % n]``."""
     rng = random.Random(seed * 10_000_019 + index)
     img = damage(render(TRIPLES[index % len(TRIPLES)], rng), rng)
     resample = Image.NEAREST if rng.random() < 0.1 else Image.BILINEAR
-    return squash(img, image_size, resample)
+    return fit(img, image_size, mode, resample, fill)
 
 
-def make_pool(seed: int, start: int, stop: int, image_size: int) -> np.ndarray:
+def make_pool(
+    seed: int, start: int, stop: int, image_size: int, mode: str = "squash", fill: int = 0
+) -> np.ndarray:
     """Images ``start..stop-1`` stacked as uint8 ``(n, size, size, 3)``."""
-    return np.stack([make_image(seed, i, image_size) for i in range(start, stop)])
+    return np.stack([make_image(seed, i, image_size, mode, fill) for i in range(start, stop)])
 
 
 def caption(rng: random.Random, triple: tuple[str, str, str], p_bg: float = 0.65):

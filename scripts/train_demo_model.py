@@ -1,24 +1,25 @@
 """Train a vidseek demo model: a tiny CLIP that knows only the synthetic demo world.
 
-This is the v2 recipe of issue #14 (``scripts/train_demo_model.sh`` runs it into /tmp; the
-shipped weights in data/models/vidseek-demo are still v1's, see bench/RESULTS.md, "Demo model
-on a second renderer", for why). The text tower is taken from the v1 demo model
-(``--text-from``) and kept frozen: it already tells every caption of the world apart in
-five languages, so every caption can be embedded once before training. Only the image tower
-(a small open_clip ModifiedResNet on a 128 px squashed frame) and the logit scale are
-trained, on frames of the training renderer in ``scripts/demo_data.py`` (any size 8–60 % of
-the short side, any position, angle and proportions, codec damage). The loss has three
+``scripts/train_demo_model.sh`` runs the recipe of the shipped weights (issue #14) into /tmp
+and evaluates them; data/models/vidseek-demo/MODEL_CARD.md has its numbers. The text tower
+is taken from the first release of the demo model (``--text-from``) and kept frozen: it
+already tells every caption of the world apart in five languages, so every caption is
+embedded once before training. Only the image tower (an open_clip ModifiedResNet on the
+model's input, letterboxed or squashed as its ``preprocess_cfg`` says) and the logit scale
+are trained, on frames of the training renderer in ``scripts/demo_data.py`` (any size 8–60 %
+of the short side, any position, angle and proportions, codec damage). The loss has three
 parts, all against the fixed caption embeddings:
 
-- image → every full caption (224 triples, in each of the 10 phrasings): cross-entropy;
-- image → every shape+colour caption (32 pairs, 10 phrasings): cross-entropy;
+- image → every full caption (224 triples) and every shape+colour caption (32 pairs), in
+  each of the 10 phrasings, in one softmax where both of the image's captions are right;
+- image → every shape+colour caption: cross-entropy;
 - one random caption per image → the batch's images (CLIP's text → image direction, soft
   targets: a caption is a positive for every image it describes).
 
 Examples:
-  python scripts/train_demo_model.py --config scripts/demo_model_v2_config.json \
+  python scripts/train_demo_model.py --config scripts/demo_model_config.json \
       --out /tmp/demo-model-new                                      # train, save, evaluate
-  python scripts/train_demo_model.py --config scripts/demo_model_v2_config.json \
+  python scripts/train_demo_model.py --config scripts/demo_model_config.json \
       --steps 50 --per-triple 4 --out /tmp/smoke                     # quick smoke run
   python scripts/train_demo_model.py --eval-only --out DIR           # evaluate saved weights
 """
@@ -78,7 +79,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--config", type=Path, default=DEFAULT_OUT / CONFIG,
                    help="open_clip config to build (copied into --out)")  # fmt: skip
     p.add_argument("--text-from", type=Path, default=DEFAULT_OUT / WEIGHTS,
-                   help="weights whose text tower is used, frozen (v1 demo model's)")  # fmt: skip
+                   help="weights whose text tower is used, frozen (the demo model's)")  # fmt: skip
     p.add_argument("--init", type=Path, default=None, help="start from these .safetensors")
     p.add_argument("--cache", type=Path, default=Path("/tmp"), help="where the pool is cached")
     p.add_argument("--metrics", type=Path, default=None, help="write final metrics JSON here")
@@ -93,13 +94,16 @@ def seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_pool(args: argparse.Namespace, image_size: int, seed: int, n: int) -> np.ndarray:
-    """Images ``0..n-1`` for ``seed`` (cached on disk: a pure function of seed, size, count)."""
-    path = args.cache / f"vidseek_demo_v2_pool_s{seed}_{image_size}px_{n}.npy"
+def build_pool(args: argparse.Namespace, cfg: dict, seed: int, n: int) -> np.ndarray:
+    """Images ``0..n-1`` for ``seed``, cached on disk (a function of seed, size, fit, count)."""
+    size = cfg["model_cfg"]["vision_cfg"]["image_size"]
+    pre = cfg.get("preprocess_cfg", {})
+    mode, fill = pre.get("resize_mode", "squash"), int(pre.get("fill_color", 0))
+    path = args.cache / f"vidseek_demo_pool_s{seed}_{size}px_{mode}{fill}_{n}.npy"
     if path.exists():
         return np.load(path)
     t0 = time.time()
-    chunks = [(seed, i, min(i + 256, n), image_size) for i in range(0, n, 256)]
+    chunks = [(seed, i, min(i + 256, n), size, mode, fill) for i in range(0, n, 256)]
     with Pool(args.workers) as workers:
         images = np.concatenate(workers.starmap(make_pool, chunks))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,10 +119,12 @@ def to_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 def load_text_tower(model: torch.nn.Module, path: Path) -> None:
-    """Copy every non-image weight (text tower, logit scale) from ``path`` and freeze the tower."""
-    state = {k: v.float() for k, v in load_file(str(path)).items() if not k.startswith("visual.")}
+    """Copy the text tower from ``path`` and freeze it. The logit scale starts at open_clip's
+    own initial value, so a rerun from the shipped weights trains the same model."""
+    own = ("visual.", "logit_scale")
+    state = {k: v.float() for k, v in load_file(str(path)).items() if not k.startswith(own)}
     missing, unexpected = model.load_state_dict(state, strict=False)
-    not_visual = [k for k in missing if not k.startswith("visual.")]
+    not_visual = [k for k in missing if not k.startswith(own)]
     if not_visual or unexpected:
         raise SystemExit(f"text tower does not fit: missing {not_visual}, unexpected {unexpected}")
     for name, p in model.named_parameters():
@@ -165,14 +171,14 @@ def train(args: argparse.Namespace, cfg: dict) -> dict:
     if args.init:  # continue from a saved run (fp16 weights are cast back to fp32)
         model.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()})
     load_text_tower(model, args.text_from)
-    image_size = cfg["model_cfg"]["vision_cfg"]["image_size"]
     tokenizer = ByteTokenizer(cfg["model_cfg"]["text_cfg"]["context_length"])
     t_start, loads = time.time(), [os.getloadavg()[0]]
     model.eval()
     t_full, t_short = caption_bank(model, tokenizer)
+    t_both = torch.cat([t_full, t_short], 1)  # (variants, triples + pairs, d)
     n = args.per_triple * len(TRIPLES)
-    images = build_pool(args, image_size, args.seed, n)
-    val = to_input(build_pool(args, image_size, VAL_SEED, 2 * len(TRIPLES)))
+    images = build_pool(args, cfg, args.seed, n)
+    val = to_input(build_pool(args, cfg, VAL_SEED, 2 * len(TRIPLES)))
     val_labels = list(range(len(TRIPLES)))
     trainable = [p for p in model.parameters() if p.requires_grad]
     print(f"trainable parameters: {sum(p.numel() for p in trainable):,}", flush=True)
@@ -201,9 +207,13 @@ def train(args: argparse.Namespace, cfg: dict) -> dict:
         y_pair = pair_of[y_tri]
         img = model.encode_image(x, normalize=True)
         scale = model.logit_scale.exp()
-        logits_full = scale * torch.einsum("bd,vkd->bvk", img, t_full)
+        # full and shape+colour captions in one softmax, the image's two both right (half the
+        # target each): a query that leaves the background out scores as high as one that
+        # names it, which the confidence margin (search/confidence.py) relies on
+        log_both = F.log_softmax(scale * torch.einsum("bd,vkd->bvk", img, t_both), -1)
+        right = torch.stack([y_tri, n_triples + y_pair], 1)[:, None, :].expand(-1, n_var, 2)
+        loss_full = -log_both.gather(2, right).mean()
         logits_short = scale * torch.einsum("bd,vkd->bvk", img, t_short)
-        loss_full = F.cross_entropy(logits_full.flatten(0, 1), y_tri.repeat_interleave(n_var))
         loss_short = F.cross_entropy(logits_short.flatten(0, 1), y_pair.repeat_interleave(n_var))
         # one caption per image (random phrasing, background left out 35 % of the time) → images
         var = torch.randint(n_var, (args.batch,), generator=gen)
@@ -268,7 +278,7 @@ class _RandomInitWarning(logging.Handler):
 
 
 def evaluate(args: argparse.Namespace, cfg: dict) -> dict:
-    """Load the saved model as vidseek does and measure R@1 on the v1 world's held-out sets."""
+    """Load the saved model as vidseek does; R@1 on the first renderer's held-out sets."""
     watch = _RandomInitWarning()
     logging.getLogger().addHandler(watch)
     model, _, preprocess = open_clip.create_model_and_transforms("local-dir:" + str(args.out))
@@ -278,9 +288,9 @@ def evaluate(args: argparse.Namespace, cfg: dict) -> dict:
     model.eval()
     tokenizer = ByteTokenizer(cfg["model_cfg"]["text_cfg"]["context_length"])
     frames = eval_frames(model, preprocess, tokenizer, TEST_FRAMES_SEED)
-    print(f"v1-renderer test frames (200 scenes): {summary(frames)}", flush=True)
+    print(f"first-renderer test frames (200 scenes): {summary(frames)}", flush=True)
     videos, n = eval_videos(model, preprocess, tokenizer, TEST_VIDEO_SEED)
-    print(f"v1-renderer test videos ({n} scenes): {summary(videos)}", flush=True)
+    print(f"first-renderer test videos ({n} scenes): {summary(videos)}", flush=True)
     size = cfg["model_cfg"]["vision_cfg"]["image_size"]
     x = torch.randn(256, 3, size, size)
     with torch.no_grad():
@@ -290,7 +300,7 @@ def evaluate(args: argparse.Namespace, cfg: dict) -> dict:
     speed = 256 / (time.time() - t0)
     print(f"image encoding: {speed:.0f} img/s ({torch.get_num_threads()} threads)")
     ok = n_missing(frames) == 0 and n_missing(videos) == 0
-    print("v1 targets met" if ok else "V1 TARGETS NOT MET", flush=True)
+    print("first-renderer targets met" if ok else "FIRST-RENDERER TARGETS NOT MET", flush=True)
     return {"frames": frames, "videos": videos, "video_scenes": n, "img_per_s": speed}
 
 

@@ -86,6 +86,10 @@ def test_demo_generates_indexes_and_finds_each_example(tmp_path: Path) -> None:
         )
     hint = f"Try your own: vidseek --library {library / 'demo'} search "
     assert hint in out
+    suggested = re.search(re.escape(hint) + r'"(.+)"$', out, re.M).group(1)
+    tried = vidseek("--library", str(library / "demo"), "search", suggested, "--json")
+    assert tried.returncode == 0, tried.stderr
+    assert json.loads(tried.stdout)["results"], f"the suggested {suggested!r} finds nothing"
 
     # Run again: nothing to generate, nothing new to index, the same answers.
     again = vidseek("--library", str(library), "demo", "--videos", str(VIDEOS), "--speaking", "0")
