@@ -20,7 +20,7 @@ from vidseek.search.filters import VideoFilter, absolute_prefix
 from vidseek.search.fusion import parse_modalities, search_all, wants_visual
 from vidseek.search.grouping import GROUP_BY, GroupBy, VideoGroup
 from vidseek.search.paging import Page, result_window
-from vidseek.search.query import DEFAULT_TEXT_WEIGHT, Searcher, SearchOptions
+from vidseek.search.query import Searcher, SearchOptions
 from vidseek.search.results import page_of, ranking_per_video
 
 
@@ -186,8 +186,7 @@ def search_command(
         return
     if image is not None:
         query = str(image) if text is None else f"{image} + {text}"
-        weight = DEFAULT_TEXT_WEIGHT if text_weight is None else text_weight
-        judged = Judged(searcher.search_image(image, options, text, weight, not_texts))
+        judged = Judged(searcher.search_image(image, options, text, text_weight, not_texts))
     elif then is not None:
         query = f"{text}, then {then}"
         judged = Judged(searcher.search_then(text, then, options, max_gap, not_texts))

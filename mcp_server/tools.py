@@ -13,7 +13,6 @@ from typing import Any
 from vidseek.core.errors import QueryError
 from vidseek.search.filters import absolute_prefix
 from vidseek.search.fusion import parse_modalities
-from vidseek.search.query import DEFAULT_TEXT_WEIGHT
 from vidseek.session import Session
 
 THUMBNAIL_SHORT_SIDE = 256
@@ -93,9 +92,8 @@ class LibraryTools:
                 image = os.path.expanduser(image_path or "")
                 if not Path(image).is_file():
                     raise QueryError(f"no such image file: {image_path}")
-            weight = DEFAULT_TEXT_WEIGHT if text_weight is None else text_weight
             clips = self.session.search_image(
-                image, k=k, text=text, text_weight=weight, not_texts=negatives, **filters
+                image, k=k, text=text, text_weight=text_weight, not_texts=negatives, **filters
             )
             query = {"image_path": image_path} if image_path else {"image": "base64"}
             if text:

@@ -113,10 +113,11 @@ class Searcher:
         return self.embedder.image(image)
 
     def embed_image_text(
-        self, image: np.ndarray | str | Path, text: str, weight: float = DEFAULT_TEXT_WEIGHT
+        self, image: np.ndarray | str | Path, text: str, weight: float | None = None
     ) -> np.ndarray:
         """An image query moved by text: unit(image + ``weight`` * text), both unit vectors
-        (``DEFAULT_TEXT_WEIGHT`` unless asked)."""
+        (``DEFAULT_TEXT_WEIGHT`` when ``weight`` is None)."""
+        weight = DEFAULT_TEXT_WEIGHT if weight is None else weight
         return nudge(self.embed_image(image), self.embed_text(text), weight)
 
     def negatives(self, query: str | np.ndarray | None, not_texts: Sequence[str]) -> list[Negative]:
@@ -189,10 +190,11 @@ class Searcher:
         image: np.ndarray | str | Path,
         options: SearchOptions | None = None,
         text: str | None = None,
-        text_weight: float = DEFAULT_TEXT_WEIGHT,
+        text_weight: float | None = None,
         not_texts: Sequence[str] = (),
     ) -> list[Clip]:
-        """Moments like ``image``; with ``text``, like the image moved towards the text."""
+        """Moments like ``image``; with ``text``, like the image moved towards the text
+        (weighted ``text_weight``, default ``DEFAULT_TEXT_WEIGHT``)."""
         vector = (
             self.embed_image(image)
             if text is None

@@ -222,13 +222,10 @@ class Session:
         with ``text``, like the image moved towards the text (an image of a red circle and
         ``"blue"``: blue circles), weighted ``text_weight`` against the image (default 2:
         ``search.query.DEFAULT_TEXT_WEIGHT``)."""
-        from vidseek.search.query import DEFAULT_TEXT_WEIGHT
-
         if isinstance(image, os.PathLike):
             image = os.fspath(image)
-        weight = DEFAULT_TEXT_WEIGHT if text_weight is None else text_weight
         return self.searcher().search_image(
-            image, self._options(k, filters), text, weight, not_texts
+            image, self._options(k, filters), text, text_weight, not_texts
         )
 
     def similar(
