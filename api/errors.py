@@ -116,11 +116,7 @@ def vidseek_status(exc: VidseekError) -> tuple[int, str]:
 
 def vidseek_hint(exc: VidseekError) -> str | None:
     """What an HTTP client (or the person running the server) can do about ``exc``."""
-    if (
-        isinstance(exc, ModelMismatch)
-        and exc.library_model
-        and exc.library_model == exc.requested_model
-    ):
+    if isinstance(exc, ModelMismatch) and exc.same_name:
         return (
             f"the library was built with other weights named {exc.library_model}: serve a "
             "library indexed again with the server's model"

@@ -14,12 +14,8 @@ from vidseek.core.errors import (
 
 def hint_for(exc: BaseException) -> str | None:
     """One line telling a CLI user how to get past ``exc``; None when there is nothing to add."""
-    if (
-        isinstance(exc, ModelMismatch)
-        and exc.library_model
-        and exc.library_model == exc.requested_model
-    ):
-        return (  # one name, other weights: e.g. a library of an older bundled demo model
+    if isinstance(exc, ModelMismatch) and exc.same_name:
+        return (
             f"this library was built with other weights named {exc.library_model}; "
             "index the videos again into a new --library folder"
         )

@@ -69,6 +69,12 @@ class ModelMismatch(VidseekError):
         self.library = library
         super().__init__(message or self._describe())
 
+    @property
+    def same_name(self) -> bool:
+        """Both sides carry one model name with other weights (e.g. a library of an older
+        release of the bundled demo model): naming the library's model would not help."""
+        return bool(self.library_model) and self.library_model == self.requested_model
+
     def _describe(self) -> str:
         where = f"the library at {self.library}" if self.library else "the library"
         text = f"{where} was built with model {self.library_model}, not {self.requested_model}"
