@@ -142,7 +142,8 @@ def _config_digest(model_name: str) -> str:
     if not model_name.startswith("local-dir:"):
         return ""
     try:
-        return hashlib.sha256((Path(model_name[10:]) / CONFIG_NAME).read_bytes()).hexdigest()
+        folder = Path(model_name.removeprefix("local-dir:"))
+        return hashlib.sha256((folder / CONFIG_NAME).read_bytes()).hexdigest()
     except OSError:
         return ""
 
