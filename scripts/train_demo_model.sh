@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Train the demo model (issue #14) in one seeded command, then evaluate it: on the v1
+# Train the demo model (issue #14) in one seeded command, then evaluate it: on the first
 # renderer's held-out sets (train_demo_model.py) and on the second renderer's videos through
 # the real pipeline (bench/demo_generalization.py). It writes into $OUT (default
 # /tmp/vidseek-demo-new); to ship, copy open_clip_model.safetensors and open_clip_config.json
