@@ -1,10 +1,11 @@
 """Train a vidseek demo model: a tiny CLIP that knows only the synthetic demo world.
 
 ``scripts/train_demo_model.sh`` runs the recipe of the shipped weights (issue #14) into /tmp
-and evaluates them; data/models/vidseek-demo/MODEL_CARD.md has its numbers. The text tower
-is taken from the first release of the demo model (``--text-from``) and kept frozen: it
-already tells every caption of the world apart in five languages, so every caption is
-embedded once before training. Only the image tower (an open_clip ModifiedResNet on the
+and evaluates them: this script twice, at 128 px from scratch and then at 160 px from the
+first stage's weights (``--init``); data/models/vidseek-demo/MODEL_CARD.md has its numbers.
+The text tower is taken from the first release of the demo model (``--text-from``) and kept
+frozen: it already tells every caption of the world apart in five languages, so every caption
+is embedded once before training. Only the image tower (an open_clip ModifiedResNet on the
 model's input, letterboxed or squashed as its ``preprocess_cfg`` says) and the logit scale
 are trained, on frames of the training renderer in ``scripts/demo_data.py`` (any size 8–60 %
 of the short side, any position, angle and proportions, codec damage). The loss has three
@@ -17,7 +18,7 @@ parts, all against the fixed caption embeddings:
   targets: a caption is a positive for every image it describes).
 
 Examples:
-  python scripts/train_demo_model.py --config scripts/demo_model_config.json \
+  python scripts/train_demo_model.py --config scripts/demo_model_stage1.json \
       --out /tmp/demo-model-new                                      # train, save, evaluate
   python scripts/train_demo_model.py --config scripts/demo_model_config.json \
       --steps 50 --per-triple 4 --out /tmp/smoke                     # quick smoke run
@@ -80,7 +81,8 @@ def parse_args() -> argparse.Namespace:
                    help="open_clip config to build (copied into --out)")  # fmt: skip
     p.add_argument("--text-from", type=Path, default=DEFAULT_OUT / WEIGHTS,
                    help="weights whose text tower is used, frozen (the demo model's)")  # fmt: skip
-    p.add_argument("--init", type=Path, default=None, help="start from these .safetensors")
+    p.add_argument("--init", type=Path, default=None,
+                   help="start from these .safetensors (may be another input size)")  # fmt: skip
     p.add_argument("--cache", type=Path, default=Path("/tmp"), help="where the pool is cached")
     p.add_argument("--metrics", type=Path, default=None, help="write final metrics JSON here")
     p.add_argument("--fp32", action="store_true", help="store fp32 weights (default fp16)")
@@ -132,6 +134,21 @@ def load_text_tower(model: torch.nn.Module, path: Path) -> None:
 
 
 @torch.no_grad()
+def resize_attnpool(state: dict, target: dict) -> dict:
+    """``state`` with its attention pool's position grid resized (bicubic) to the model's, so
+    that weights trained at one input size can continue at another (the convolutions are
+    size-free; the grid is input/32 on a side)."""
+    key = "visual.attnpool.positional_embedding"
+    old, new = state[key], target[key]
+    if old.shape == new.shape:
+        return state
+    side, new_side = math.isqrt(old.shape[0] - 1), math.isqrt(new.shape[0] - 1)
+    grid = old[1:].reshape(1, side, side, -1).permute(0, 3, 1, 2)
+    grid = F.interpolate(grid, size=(new_side, new_side), mode="bicubic", align_corners=False)
+    return {**state, key: torch.cat([old[:1], grid.permute(0, 2, 3, 1).reshape(-1, old.shape[1])])}
+
+
+@torch.no_grad()
 def caption_bank(model, tokenizer) -> tuple[torch.Tensor, torch.Tensor]:
     """Unit caption embeddings: full (variants, triples, d), shape+colour (variants, pairs, d)."""
     full, short = all_captions()
@@ -169,7 +186,8 @@ def train(args: argparse.Namespace, cfg: dict) -> dict:
     seed_all(args.seed)
     model = open_clip.model.CLIP(**cfg["model_cfg"])
     if args.init:  # continue from a saved run (fp16 weights are cast back to fp32)
-        model.load_state_dict({k: v.float() for k, v in load_file(str(args.init)).items()})
+        state = {k: v.float() for k, v in load_file(str(args.init)).items()}
+        model.load_state_dict(resize_attnpool(state, model.state_dict()))
     load_text_tower(model, args.text_from)
     tokenizer = ByteTokenizer(cfg["model_cfg"]["text_cfg"]["context_length"])
     t_start, loads = time.time(), [os.getloadavg()[0]]

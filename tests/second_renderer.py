@@ -13,6 +13,8 @@ API (the ground truth is the returned dict, also written next to the video as ``
 - ``held_out_world(seed, n_videos)`` → ``[VideoSpec]``: scene lists and formats, no files.
 - ``render_video(path, scenes, seed, container)`` → ground truth of one video.
 - ``write_world(folder, seed, n_videos)`` → ``{absolute path: ground truth}``.
+- ``still_frames(seed, n)`` → ``[Still]``: single frames (one per random scene, through a
+  yuv420p round trip like a decoded video), for measuring a model frame by frame.
 - ``score_world(search, truths)`` → R@1 per language and phrasing and the IoU ≥ 0.5 rate, for a
   ``search(text) -> (path, start, end)`` that answers with the top-1 moment.
 """
@@ -267,6 +269,32 @@ def write_world(folder: Path, seed: int, n_videos: int) -> dict[str, dict]:
             path, spec.scenes, spec.seed, spec.container, spec.width, spec.height, spec.fps
         )
     return truths
+
+
+@dataclass(frozen=True)
+class Still:
+    rgb: np.ndarray  # uint8 (height, width, 3)
+    scene: Scene
+    shape_height_px: float
+
+
+def still_frames(seed: int, n: int) -> list[Still]:
+    """``n`` frames, each of a random scene at a random moment of its drift, cycling through
+    the frame sizes of ``held_out_world``; colour goes through yuv420p and back."""
+    rng = random.Random(seed)
+    stills = []
+    for i in range(n):
+        width, height, _ = SIZES[i % len(SIZES)]
+        scene = _scenes(rng, 3.0)[0]
+        motion = _motion(width, height, rng)
+        background = _background(scene.background, width, height, rng)
+        aa = rng.random() < 0.7
+        sigma = rng.choice([0.0, 2.0, 4.0])
+        grain = np.random.default_rng(seed * 100_003 + i).normal(0.0, sigma, (height, width, 3))
+        rgb = draw_frame(scene, motion, 3.0 * rng.random(), background, aa, grain)
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+        stills.append(Still(frame.to_ndarray(format="rgb24"), scene, motion.height))
+    return stills
 
 
 def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:

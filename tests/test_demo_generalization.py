@@ -40,12 +40,8 @@ def test_text_finds_the_scene_in_every_language_and_phrasing(indexed):
 
     result = score_world(top_moment, truths)
     recall = result["recall_at_1"]
-    # the issue's target is 0.95 for both phrasings; shape + colour alone reaches 0.91–0.96 on
-    # the benches' worlds (one or two of the smallest shapes read as another shape), so this
-    # guards the level it holds everywhere measured (bench/RESULTS.md)
-    floor = {"shape+colour+background": 0.95, "shape+colour": 0.90}
     low = {(phrasing, lang): r for phrasing, per_lang in recall.items()
-           for lang, r in per_lang.items() if r < floor[phrasing]}  # fmt: skip
+           for lang, r in per_lang.items() if r < 0.95}  # fmt: skip
     assert not low, (low, result["misses"])
     assert result["iou_at_least_0.5"] >= 0.90, result["iou_at_least_0.5"]
 

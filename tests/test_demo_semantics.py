@@ -84,7 +84,7 @@ def test_shape_and_colour_queries_find_that_shape_and_colour(world):
         clip = searcher.search_text(text, SearchOptions(k=1, min_confidence=0))[0]
         found = _best_scene(truths[clip.path], clip.start, clip.end)
         correct += (found["shape"], found["color"]) == (shape, color)
-    # 15 of 17 with the second release of the weights (the first: 17 of 17): this renderer's
-    # axis-aligned squares filling half a portrait frame's width, in both portrait videos,
-    # lose to a circle of that colour; MODEL_CARD.md, "Limitations"
-    assert correct / len(present) >= 0.85
+    # 16 of 17 with the shipped weights (the first release: 17, the 128 px one: 15): this
+    # renderer's axis-aligned squares filling half a portrait frame's width can lose to a
+    # circle of that colour; MODEL_CARD.md, "Limitations"
+    assert correct / len(present) >= 0.9

@@ -177,7 +177,7 @@ def test_identity_and_protocol(demo):
     assert isinstance(demo, Encoder)
     ident = demo.identity
     assert (ident.name, ident.pretrained, ident.dim, ident.image_size) == (
-        DEMO_MODEL, "random", 128, 128,
+        DEMO_MODEL, "random", 128, 160,
     )  # fmt: skip
     assert ident.mean == (0.5, 0.5, 0.5) and ident.std == (0.5, 0.5, 0.5)
     assert ModelIdentity.from_json(ident.to_json()) == ident

@@ -11,9 +11,11 @@ import numpy as np
 
 from tests.second_renderer import (
     PALETTE,
+    SIZES,
     held_out_world,
     render_video,
     score_world,
+    still_frames,
     write_world,
 )
 from vidseek.demo.world import LANGUAGES, SHAPES
@@ -67,3 +69,16 @@ def test_score_world_counts_right_and_wrong(tmp_path):
     first = next(iter(truths))
     wrong = score_world(lambda text: (first, 0.0, 0.5), truths)
     assert wrong["iou_at_least_0.5"] < 0.2 and wrong["misses"]
+
+
+def test_still_frames_show_the_scene_at_every_frame_size():
+    stills = still_frames(SEED, 20)
+    assert {s.rgb.shape[:2][::-1] for s in stills} == {(w, h) for w, h, _ in SIZES}
+    assert {s.scene.shape for s in stills} == set(SHAPES)
+    for still in stills:
+        height = still.rgb.shape[0]
+        assert 0.10 * height <= still.shape_height_px <= 0.25 * height
+        pixels = still.rgb.reshape(-1, 3).astype(int)
+        fg = np.abs(pixels - PALETTE[still.scene.color]).sum(1) < 60
+        assert 0.002 < fg.mean() < 0.1, (still.scene, fg.mean())  # a small shape, in colour
+    assert not np.array_equal(still_frames(SEED + 1, 1)[0].rgb, stills[0].rgb)
