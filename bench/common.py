@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import resource
@@ -36,6 +37,16 @@ def print_machine(extra: str = "") -> None:
     print(machine())
     print(f"load average: {os.getloadavg()}  {extra}".rstrip())
     print()
+
+
+def demo_parser(doc: str | None, seed: int) -> argparse.ArgumentParser:
+    """The options every demo-world bench takes: ``--model``, ``--seed`` and ``--json``."""
+    raw = argparse.RawTextHelpFormatter
+    parser = argparse.ArgumentParser(description=doc, formatter_class=raw)
+    parser.add_argument("--model", default="vidseek-demo", help="model spec (default vidseek-demo)")
+    parser.add_argument("--seed", type=int, default=seed, help=f"world seed (default {seed})")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
 
 
 def pin_one_core() -> None:

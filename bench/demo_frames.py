@@ -13,7 +13,6 @@ training change does to small shapes long before R@1 can.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import Counter, defaultdict
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import print_machine  # noqa: E402
+from bench.common import demo_parser, print_machine  # noqa: E402
 from tests.second_renderer import Still, still_frames  # noqa: E402
 from vidseek.core.models import load_encoder  # noqa: E402
 from vidseek.demo.world import COLORS, SHAPES, describe  # noqa: E402
@@ -80,12 +79,8 @@ def run(model: str, n_frames: int, seed: int) -> dict:
 
 
 def main() -> None:
-    raw = argparse.RawTextHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
-    parser.add_argument("--model", default="vidseek-demo", help="model spec (default vidseek-demo)")
+    parser = demo_parser(__doc__, seed=123)
     parser.add_argument("--frames", type=int, default=1500, help="frames (default 1500)")
-    parser.add_argument("--seed", type=int, default=123, help="frame seed (default 123)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
     result = run(args.model, args.frames, args.seed)
     if args.json:

@@ -13,7 +13,6 @@ the image-encoding rate of the model on this machine (frames/s through ``encode_
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import print_machine  # noqa: E402
+from bench.common import demo_parser, print_machine  # noqa: E402
 from tests.second_renderer import score_world, write_world  # noqa: E402
 from vidseek.core.library import Library  # noqa: E402
 from vidseek.core.models import load_encoder  # noqa: E402
@@ -84,12 +83,8 @@ def run(model: str, n_videos: int, seed: int) -> dict:
 
 
 def main() -> None:
-    raw = argparse.RawTextHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
-    parser.add_argument("--model", default="vidseek-demo", help="model spec (default vidseek-demo)")
+    parser = demo_parser(__doc__, seed=4242)
     parser.add_argument("--videos", type=int, default=24, help="held-out videos (default 24)")
-    parser.add_argument("--seed", type=int, default=4242, help="world seed (default 4242)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
     result = run(args.model, args.videos, args.seed)
     if args.json:

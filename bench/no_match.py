@@ -13,7 +13,6 @@ languages; a query is "absent" when no scene of the rendered videos shows it. Ta
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import print_machine  # noqa: E402
+from bench.common import demo_parser, print_machine  # noqa: E402
 from tests.second_renderer import write_world  # noqa: E402
 from vidseek.evaluation.no_match import demo_no_match  # noqa: E402
 from vidseek.session import Session  # noqa: E402
@@ -73,14 +72,10 @@ def met(result: dict) -> bool:
 
 
 def main() -> None:
-    raw = argparse.RawTextHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
-    parser.add_argument("--model", default="vidseek-demo", help="model spec (default vidseek-demo)")
+    parser = demo_parser(__doc__, seed=9191)
     parser.add_argument("--videos", type=int, default=16, help="held-out videos (default 16)")
-    parser.add_argument("--seed", type=int, default=9191, help="world seed (default 9191)")
     parser.add_argument("--min-confidence", type=float, help="cut-off (default: calibrated)")
     parser.add_argument("--raw", action="store_true", help="also R@1 with no cut-off")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
     result = run(args.model, args.videos, args.seed, args.min_confidence, args.raw)
     if args.json:
